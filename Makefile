@@ -1,0 +1,38 @@
+# The two quick-start commands: `make serve` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: serve test check install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## serve the emulator on its embedded defaults (http://127.0.0.1:8080); extra flags in ARGS
+serve: install
+	$(BIN)/emulator serve $(ARGS)
+
+## run every test (unit, HTTP in-process, property-based)
+test: install-test
+	$(BIN)/python -m pytest $(ARGS)
+
+## lint and type-check
+check: install-test
+	$(BIN)/ruff check emulator tests
+	$(BIN)/mypy emulator
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

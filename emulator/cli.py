@@ -1,0 +1,95 @@
+"""`emulator serve ...` and `python -m emulator serve ...`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+from typing import NoReturn
+
+from emulator import __version__
+
+USAGE_EXIT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One clear line naming the problem, exit code 2.
+        self.exit(USAGE_EXIT, f"emulator: error: {message}\n")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="emulator", description="Local emulator of the 247xd and USDTLowFee APIs.")
+    parser.add_argument("--version", action="version", version=f"emulator {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="serve both APIs and the control plane")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; env EMULATOR_HOST)")
+    serve.add_argument("--port", help="port, 0 picks a free one (default 8080; env EMULATOR_PORT)")
+    serve.add_argument("--seed", help="seed for every generated value (env EMULATOR_SEED)")
+    serve.add_argument(
+        "--clock-start", dest="clock_start_us", metavar="ISO-8601",
+        help="the clock starts at this instant and runs on (env EMULATOR_CLOCK_START)",
+    )
+    serve.add_argument("--fixtures", metavar="PATH", help="fixtures file (env EMULATOR_FIXTURES)")
+    serve.add_argument(
+        "--rate-limit-247xd", dest="rate_limit_247xd", metavar="N",
+        help="247xd requests per minute per user (default 60; env EMULATOR_RATE_LIMIT_247XD)",
+    )
+    serve.add_argument(
+        "--rate-limit-usdtlowfee", dest="rate_limit_usdtlowfee", metavar="N",
+        help="USDTLowFee requests per minute per user (default 60; env EMULATOR_RATE_LIMIT_USDTLOWFEE)",
+    )
+    serve.add_argument("--log-level", help="critical|error|warning|info|debug (env EMULATOR_LOG_LEVEL)")
+    return parser
+
+
+def fail(message: str, code: int = USAGE_EXIT) -> NoReturn:
+    print(f"emulator: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def serve(args: argparse.Namespace) -> None:
+    from emulator import config as config_mod
+    from emulator import fixtures as fixtures_mod
+
+    flags = {name: getattr(args, name, None) for name in config_mod.SETTINGS}
+    try:
+        config = config_mod.load(flags)
+        fixtures = fixtures_mod.load(config.fixtures)
+    except (config_mod.ConfigError, fixtures_mod.FixturesError) as exc:
+        fail(str(exc))
+
+    import uvicorn
+
+    from emulator.app import create_app
+    from emulator.runtime import Emulator
+
+    emulator = Emulator(config, fixtures)
+    app = create_app(emulator=emulator)
+    try:
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror}", 1)
+    port = sock.getsockname()[1]
+    shown = f"[{config.host}]" if ":" in config.host else config.host
+    url = f"http://{shown}:{port}"
+    print(emulator.banner(url), flush=True)
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="off")
+    )
+    server.run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""One settings object, from flags, then EMULATOR_* environment variables, then defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from emulator.core.clock import parse_iso
+
+DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; start-up stops with this message (exit 2)."""
+
+
+@dataclass(slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int | None = None
+    clock_start_us: int | None = None
+    fixtures: Path = field(default_factory=lambda: DEFAULT_FIXTURES)
+    rate_limit_247xd: int = 60
+    rate_limit_usdtlowfee: int = 60
+    log_level: str = "info"
+
+
+# setting name -> (environment variable, parser)
+def _int(name: str, low: int, high: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {text!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _clock(text: str) -> int:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        raise ConfigError(f"clock start must be an ISO 8601 date-time, got {text!r}") from None
+
+
+def _path(text: str) -> Path:
+    return Path(text)
+
+
+def _level(text: str) -> str:
+    level = text.lower()
+    if level not in ("critical", "error", "warning", "info", "debug"):
+        raise ConfigError(f"log level must be critical, error, warning, info or debug, got {text!r}")
+    return level
+
+
+SETTINGS = {
+    "host": ("EMULATOR_HOST", str),
+    "port": ("EMULATOR_PORT", _int("port", 0, 65535)),
+    "seed": ("EMULATOR_SEED", _int("seed", 0, 2**63 - 1)),
+    "clock_start_us": ("EMULATOR_CLOCK_START", _clock),
+    "fixtures": ("EMULATOR_FIXTURES", _path),
+    "rate_limit_247xd": ("EMULATOR_RATE_LIMIT_247XD", _int("247xd rate limit", 1, 10**9)),
+    "rate_limit_usdtlowfee": (
+        "EMULATOR_RATE_LIMIT_USDTLOWFEE",
+        _int("USDTLowFee rate limit", 1, 10**9),
+    ),
+    "log_level": ("EMULATOR_LOG_LEVEL", _level),
+}
+
+
+def load(flags: dict[str, str | None] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Flags (raw strings, None when not given) win over the environment, which wins over
+    the defaults."""
+    flags = flags or {}
+    env = dict(os.environ) if env is None else env
+    config = Config()
+    for name, (variable, parse) in SETTINGS.items():
+        raw = flags.get(name)
+        if raw is None:
+            raw = env.get(variable) or None
+        if raw is not None:
+            setattr(config, name, parse(raw))
+    return config

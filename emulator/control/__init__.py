@@ -1,0 +1,1 @@
+"""The /_emulator control plane: drive the emulator without waiting or paying."""

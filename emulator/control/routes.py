@@ -1,0 +1,121 @@
+"""Control plane routes shared by both APIs: health, reset, fixtures, the clock."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from emulator import __version__
+from emulator import fixtures as fixtures_mod
+from emulator.core import validate as v
+from emulator.core.clock import Clock, ClockError, parse_iso, seconds_to_us
+from emulator.core.errors import FieldError
+
+from . import xd247
+from .common import ControlError, body, emulator_of, error, invalid, json
+
+
+async def health(request: Request) -> Response:
+    emu = emulator_of(request)
+    return json(
+        {
+            "status": "ok",
+            "version": __version__,
+            "seed": emu.ids.seed,
+            "apis": {s.name: s.prefix for s in emu.surfaces},
+            "clock": emu.clock.export(),
+        }
+    )
+
+
+async def reset(request: Request) -> Response:
+    emulator_of(request).reset()
+    return json({"status": "reset"})
+
+
+async def load_fixtures(request: Request) -> Response:
+    doc = await body(request, allow_empty=False)
+    try:
+        loaded = fixtures_mod.from_document(doc)
+    except fixtures_mod.FixturesError as exc:
+        raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
+    emulator_of(request).load_fixtures(loaded)
+    return json({"status": "loaded"})
+
+
+def clock_body_seconds(data: dict[str, object]) -> int:
+    try:
+        return seconds_to_us(v.number(data, "seconds", low=0))
+    except FieldError as exc:
+        raise invalid(exc) from None
+
+
+def clock_body_instant(data: dict[str, object]) -> int:
+    try:
+        return parse_iso(v.string(data, "now"))
+    except (FieldError, ValueError) as exc:
+        raise invalid(exc if isinstance(exc, FieldError) else FieldError("now", str(exc))) from None
+
+
+async def drive_clock(request: Request, clock: Clock, action: str) -> Response:
+    """advance / set / freeze / resume, for the emulator clock or an account's own."""
+    data = await body(request, allow_empty=action in ("freeze", "resume"))
+    emu = emulator_of(request)
+    if action == "advance":
+        step = clock_body_seconds(data)
+        with emu.lock:
+            clock.advance(step)
+    elif action == "set":
+        target = clock_body_instant(data)
+        try:
+            with emu.lock:
+                clock.set(target)
+        except ClockError as exc:
+            raise ControlError(409, "CONFLICT", f"{exc}; POST /_emulator/reset goes back") from None
+    else:
+        with emu.lock:
+            clock.freeze() if action == "freeze" else clock.resume()
+    return json(clock.export())
+
+
+async def clock_get(request: Request) -> Response:
+    return json(emulator_of(request).clock.export())
+
+
+async def clock_action(request: Request) -> Response:
+    action = request.url.path.rsplit("/", 1)[1]
+    return await drive_clock(request, emulator_of(request).clock, action)
+
+
+async def control_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ControlError)
+    return error(exc.status, exc.code, exc.message)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        response = error(405, "METHOD_NOT_ALLOWED", "method not allowed on this path")
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+    if exc.status_code == 404:
+        return error(404, "NOT_FOUND", f"no control endpoint at {request.url.path}")
+    return error(exc.status_code, "BAD_REQUEST", str(exc.detail))
+
+
+routes = [
+    Route("/_emulator/health", health, methods=["GET"]),
+    Route("/_emulator/reset", reset, methods=["POST"]),
+    Route("/_emulator/fixtures", load_fixtures, methods=["POST"]),
+    Route("/_emulator/clock", clock_get, methods=["GET"]),
+    *[
+        Route(f"/_emulator/clock/{action}", clock_action, methods=["POST"])
+        for action in ("advance", "set", "freeze", "resume")
+    ],
+    *xd247.routes,
+]
+
+exception_handlers = {ControlError: control_error, HTTPException: http_error}

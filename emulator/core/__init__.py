@@ -1,0 +1,1 @@
+"""The floor both APIs stand on. Imports nothing else of ours."""

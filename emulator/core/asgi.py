@@ -1,0 +1,233 @@
+"""The request path of an API surface, as plain ASGI.
+
+Order of checks (SPEC "Order of checks"): route, then auth, then rate limit, then the
+body, then the business rules. No Request objects, no per-request middleware
+instances: one function call per request down to a synchronous handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from .auth import AuthScheme, KeyRing
+from .clock import US_PER_S, Clock
+from .errors import ApiError, FieldError
+from .ratelimit import RateLimiter
+from .routing import Call, Router
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY = 64 * 1024
+log = logging.getLogger("emulator")
+
+_JSON = (b"content-type", b"application/json")
+
+
+class BodyError(Exception):
+    """The body cannot be read as a JSON object (-> the API's BAD_REQUEST)."""
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyError("the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    if size > limit:
+        raise BodyError(f"the body is larger than {limit // 1024} KiB")
+    return b"".join(chunks)
+
+
+def content_type_is_json(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json"
+    return False
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BodyError("the body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BodyError("the body must be a JSON object")
+    return value
+
+
+class Surface:
+    """One API under one prefix. Subclasses give the envelope, the words and the accounts."""
+
+    name = ""
+    prefix = ""
+
+    def __init__(
+        self,
+        router: Router,
+        scheme: AuthScheme,
+        keys: KeyRing,
+        limiter: RateLimiter,
+        clock: Clock,
+        lock: threading.Lock,
+    ) -> None:
+        self.router = router
+        self.scheme = scheme
+        self.keys = keys
+        self.limiter = limiter
+        self.clock = clock
+        self.lock = lock
+        self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
+
+    # --- what each API supplies -------------------------------------------------------
+    def account(self, account_id: str) -> Any:
+        raise NotImplementedError
+
+    def clock_of(self, account: Any) -> Clock:
+        return self.clock
+
+    def refusal(self, account: Any) -> ApiError | None:
+        """An error for an account that may not call (banned, disabled), else None."""
+        return None
+
+    def render_ok(self, data: Any) -> bytes:
+        raise NotImplementedError
+
+    def render_error(self, error: ApiError) -> bytes:
+        raise NotImplementedError
+
+    def not_found(self) -> ApiError:
+        raise NotImplementedError
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        raise NotImplementedError
+
+    def unauthorized(self) -> ApiError:
+        raise NotImplementedError
+
+    def rate_limited(self, retry_after: int) -> ApiError:
+        raise NotImplementedError
+
+    def bad_request(self, reason: str) -> ApiError:
+        raise NotImplementedError
+
+    def invalid_field(self, error: FieldError) -> ApiError:
+        raise NotImplementedError
+
+    def internal_error(self) -> ApiError:
+        raise NotImplementedError
+
+    # --- the request path -------------------------------------------------------------
+    def identify(self, headers: list[tuple[bytes, bytes]], now_us: int) -> tuple[Any, ApiError | None]:
+        key = self.scheme.key_from(headers)
+        if key is None:
+            return None, self.unauthorized()
+        record = self.keys.records.get(key)
+        if record is None or record.revoked:
+            return None, self.unauthorized()
+        account = self.account(record.account_id)
+        if account is None:
+            return None, self.unauthorized()
+        if record.expires_us is not None and self.clock_of(account).now_us() >= record.expires_us:
+            return None, self.unauthorized()
+        return account, self.refusal(account)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        headers = scope["headers"]
+        status = 500
+        extra: list[tuple[bytes, bytes]] = []
+        with self.lock:
+            now = self.clock.now_us()
+            account, auth_error = self.identify(headers, now)
+            if account is not None:
+                now = self.clock_of(account).now_us()
+                bucket: object = account.id
+            else:
+                client = scope.get("client")
+                bucket = ("address", client[0] if client else "")
+            found = self.router.match(path)
+            route = found[0].get(scope["method"]) if found is not None else None
+            error: ApiError | None
+            if route is None:
+                remaining, reset = self.limiter.peek(bucket, now)
+                error = self.not_found() if found is None else self.method_not_allowed(list(found[0]))
+            else:
+                allowed, remaining, reset = self.limiter.hit(bucket, now)
+                if auth_error is not None:
+                    error = auth_error
+                elif not allowed:
+                    error = self.rate_limited(max(1, -(-(reset * US_PER_S - now) // US_PER_S)))
+                else:
+                    error = None
+        body: dict[str, Any] | None = None
+        if error is None and route is not None and route.body:
+            try:
+                if not content_type_is_json(headers):
+                    raise BodyError("Content-Type must be application/json")
+                body = parse_json_object(await read_body(receive))
+            except BodyError as exc:
+                error = self.bad_request(str(exc))
+        if error is None and route is not None and found is not None:
+            try:
+                with self.lock:
+                    now = self.clock_of(account).now_us()
+                    status, data = route.handler(Call(account, found[1], now, body, scope["query_string"]))
+                payload = b"" if data is None else self.render_ok(data)
+            except ApiError as exc:
+                error = exc
+            except FieldError as exc:
+                error = self.invalid_field(exc)
+            except Exception:
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                error = self.internal_error()
+        if error is not None:
+            status = error.status
+            payload = self.render_error(error)
+            extra = error.headers
+        response_headers = [
+            _JSON,
+            (b"content-length", str(len(payload)).encode()),
+            self._limit_header,
+            (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+            *extra,
+        ]
+        if status == 204:
+            response_headers = response_headers[2:]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+class Gateway:
+    """ASGI middleware: requests under an API prefix go to its surface; the rest (the
+    control plane) fall through to the wrapped Starlette app."""
+
+    def __init__(self, app: ASGIApp, surfaces: Callable[[], tuple[Surface, ...]]) -> None:
+        self.app = app
+        self.surfaces = surfaces
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            for surface in self.surfaces():
+                prefix = surface.prefix
+                if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                    await surface.handle(scope, receive, send, path[len(prefix) :] or "/")
+                    return
+        await self.app(scope, receive, send)

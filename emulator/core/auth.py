@@ -1,0 +1,61 @@
+"""API keys: issue, expire, revoke, resolve. The scheme and key shape are the API's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class KeyRecord:
+    key: str
+    account_id: str
+    expires_us: int | None = None
+    revoked: bool = False
+
+
+class KeyRing:
+    """Keys match exactly; one account may hold many keys."""
+
+    __slots__ = ("records",)
+
+    def __init__(self) -> None:
+        self.records: dict[str, KeyRecord] = {}
+
+    def add(self, key: str, account_id: str, expires_us: int | None = None) -> KeyRecord:
+        record = KeyRecord(key, account_id, expires_us)
+        self.records[key] = record
+        return record
+
+    def resolve(self, key: str, now_us: int) -> str | None:
+        record = self.records.get(key)
+        if record is None or record.revoked:
+            return None
+        if record.expires_us is not None and now_us >= record.expires_us:
+            return None
+        return record.account_id
+
+    def keys_of(self, account_id: str) -> list[KeyRecord]:
+        return [r for r in self.records.values() if r.account_id == account_id]
+
+
+class AuthScheme:
+    """Reads `Authorization: <scheme> <key>`; the scheme matches case-insensitively
+    (RFC 9110), the key must have the API's shape."""
+
+    __slots__ = ("scheme", "pattern")
+
+    def __init__(self, scheme: str, key_pattern: str) -> None:
+        self.scheme = scheme.lower()
+        self.pattern = re.compile(key_pattern)
+
+    def key_from(self, headers: list[tuple[bytes, bytes]]) -> str | None:
+        for name, value in headers:
+            if name == b"authorization":
+                text = value.decode("latin-1").strip()
+                scheme, _, key = text.partition(" ")
+                key = key.strip()
+                if scheme.lower() != self.scheme or self.pattern.fullmatch(key) is None:
+                    return None
+                return key
+        return None

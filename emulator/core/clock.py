@@ -1,0 +1,103 @@
+"""The emulator clock: the only place that reads the wall clock.
+
+Time is kept as integer microseconds since the Unix epoch so that advancing by
+fractions of a second stays exact and comparisons never meet float rounding.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+US_PER_S = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def wall_us() -> int:
+    return time.time_ns() // 1000
+
+
+class ClockError(ValueError):
+    """A move the clock refuses (backwards, negative)."""
+
+
+class Clock:
+    """Follows real time from `start_us`; can be frozen, resumed, advanced and set."""
+
+    __slots__ = ("_offset", "_frozen_at")
+
+    def __init__(self, start_us: int | None = None, *, frozen: bool = False) -> None:
+        real = wall_us()
+        self._offset = 0 if start_us is None else start_us - real
+        self._frozen_at: int | None = real + self._offset if frozen else None
+
+    def now_us(self) -> int:
+        frozen = self._frozen_at
+        if frozen is not None:
+            return frozen
+        return time.time_ns() // 1000 + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        if self._frozen_at is None:
+            self._frozen_at = self.now_us()
+
+    def resume(self) -> None:
+        if self._frozen_at is not None:
+            # Time flows on from the frozen instant, not from where real time got to.
+            self._offset = self._frozen_at - wall_us()
+            self._frozen_at = None
+
+    def advance(self, us: int) -> None:
+        if us < 0:
+            raise ClockError("the clock only moves forward")
+        if self._frozen_at is not None:
+            self._frozen_at += us
+        else:
+            self._offset += us
+
+    def set(self, target_us: int) -> None:
+        now = self.now_us()
+        if target_us < now:
+            raise ClockError(f"cannot set the clock backwards (now {iso_ms(now)})")
+        self.advance(target_us - now)
+
+    def export(self) -> dict[str, object]:
+        return {"now": iso_ms(self.now_us()), "frozen": self.frozen}
+
+
+def to_datetime(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
+
+
+def iso_ms(us: int) -> str:
+    """`2024-01-01T00:20:00.000Z` — 247xd's format (seed section 6)."""
+    dt = to_datetime(us)
+    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+
+
+def iso_s(us: int) -> str:
+    """`2025-01-15T10:30:00Z` — USDTLowFee's format (seed, general rules)."""
+    return f"{to_datetime(us):%Y-%m-%dT%H:%M:%S}Z"
+
+
+def parse_iso(text: str) -> int:
+    """An ISO 8601 instant with a zone (or naive, taken as UTC) to epoch microseconds."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("must be an ISO 8601 date-time string")
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date-time") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * US_PER_S + delta.microseconds
+
+
+def seconds_to_us(seconds: float | int) -> int:
+    """Seconds (fractions allowed) to whole microseconds, rounding to the nearest."""
+    return round(seconds * US_PER_S)

@@ -1,0 +1,29 @@
+"""Errors every surface raises. Each API renders them in its own envelope."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error response: HTTP status, the vendor's code, a message naming the problem."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or []
+
+
+class FieldError(ValueError):
+    """A field is missing, mistyped or out of range; each API words it its own way."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -1,0 +1,82 @@
+"""A tiny router for the API surfaces: a dict for static paths, segment match for templates.
+
+Built once at start-up; matching a request is one dict lookup, or a short scan of
+the templates with the same number of segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Call:
+    """What a handler gets: the caller, path parameters, the parsed body and query."""
+
+    account: Any
+    params: dict[str, str]
+    now_us: int
+    body: dict[str, Any] | None = None
+    query: bytes = b""
+
+
+Handler = Callable[[Call], tuple[int, Any]]
+
+
+@dataclass(slots=True)
+class Route:
+    method: str
+    template: str
+    handler: Handler
+    body: bool = False
+    name: str = ""
+
+
+@dataclass(slots=True)
+class _Template:
+    segments: tuple[str, ...]
+    methods: dict[str, Route] = field(default_factory=dict)
+
+
+class Router:
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self._static: dict[str, dict[str, Route]] = {}
+        self._templates: dict[int, list[_Template]] = {}
+        by_template: dict[str, _Template] = {}
+        for route in routes:
+            if "{" not in route.template:
+                self._static.setdefault(route.template, {})[route.method] = route
+                continue
+            tpl = by_template.get(route.template)
+            if tpl is None:
+                tpl = _Template(tuple(route.template.strip("/").split("/")))
+                by_template[route.template] = tpl
+                self._templates.setdefault(len(tpl.segments), []).append(tpl)
+            tpl.methods[route.method] = route
+
+    def match(self, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
+        methods = self._static.get(path)
+        if methods is not None:
+            return methods, {}
+        parts = path.strip("/").split("/")
+        if path.endswith("/") or "" in parts:
+            return None
+        for tpl in self._templates.get(len(parts), ()):
+            params: dict[str, str] = {}
+            for want, got in zip(tpl.segments, parts, strict=True):
+                if want[0] == "{":
+                    params[want[1:-1]] = got
+                elif want != got:
+                    break
+            else:
+                return tpl.methods, params
+        return None
+
+    def template_of(self, path: str) -> str | None:
+        found = self.match(path)
+        if found is None:
+            return None
+        return next(iter(found[0].values())).template

@@ -1,0 +1,90 @@
+"""Field readers shared by request bodies, control bodies and fixture files.
+
+Each raises FieldError naming the field; the caller words it in its API's language.
+Booleans are not integers; integers are not strings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import FieldError
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_MISSING = object()
+
+
+def need(obj: dict[str, Any], field: str, path: str = "") -> Any:
+    value = obj.get(field, _MISSING)
+    if value is _MISSING or value is None:
+        raise FieldError(path + field, "is required")
+    return value
+
+
+def string(
+    obj: dict[str, Any], field: str, path: str = "", *, min_len: int = 1, max_len: int = 10_000
+) -> str:
+    value = need(obj, field, path)
+    if not isinstance(value, str):
+        raise FieldError(path + field, "must be a string")
+    if not min_len <= len(value) <= max_len:
+        raise FieldError(path + field, f"must be {min_len} to {max_len} characters")
+    return value
+
+
+def integer(
+    obj: dict[str, Any], field: str, path: str = "", *, low: int | None = None, high: int | None = None
+) -> int:
+    value = need(obj, field, path)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(path + field, "must be an integer")
+    if low is not None and value < low:
+        raise FieldError(path + field, f"must be at least {low}")
+    if high is not None and value > high:
+        raise FieldError(path + field, f"must be at most {high}")
+    return value
+
+
+def number(obj: dict[str, Any], field: str, path: str = "", *, low: float | None = None) -> float:
+    value = need(obj, field, path)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FieldError(path + field, "must be a number")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise FieldError(path + field, "must be a finite number")
+    if low is not None and value < low:
+        raise FieldError(path + field, f"must be at least {low}")
+    return value
+
+
+def boolean(obj: dict[str, Any], field: str, path: str = "") -> bool:
+    value = need(obj, field, path)
+    if not isinstance(value, bool):
+        raise FieldError(path + field, "must be true or false")
+    return value
+
+
+def uuid_string(obj: dict[str, Any], field: str, path: str = "") -> str:
+    value = string(obj, field, path)
+    if UUID_RE.fullmatch(value) is None:
+        raise FieldError(path + field, "must be a uuid")
+    return value.lower()
+
+
+def obj_of(obj: dict[str, Any], field: str, path: str = "") -> dict[str, Any]:
+    value = need(obj, field, path)
+    if not isinstance(value, dict):
+        raise FieldError(path + field, "must be an object")
+    return value
+
+
+def list_of(obj: dict[str, Any], field: str, path: str = "") -> list[Any]:
+    value = need(obj, field, path)
+    if not isinstance(value, list):
+        raise FieldError(path + field, "must be a list")
+    return value
+
+
+def optional(obj: dict[str, Any], field: str) -> bool:
+    """True when the field is present and not null."""
+    return obj.get(field) is not None

@@ -1,0 +1,55 @@
+"""The running emulator: one clock, one id source, the backends and their surfaces.
+
+The HTTP server and an in-process test act on this same object. `reset()` re-creates
+the backends from the fixtures, as moto re-creates its backends.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from emulator import fixtures as fixtures_mod
+from emulator.config import Config
+from emulator.core.asgi import Surface
+from emulator.core.clock import Clock
+from emulator.core.ids import IdSource
+from emulator.xd247.routes import Xd247Surface
+from emulator.xd247.service import Xd247Backend
+
+
+class Emulator:
+    def __init__(self, config: Config | None = None, fixtures: fixtures_mod.Fixtures | None = None):
+        self.config = config or Config()
+        self.fixtures = fixtures or fixtures_mod.load(self.config.fixtures)
+        # Guards every read-modify-write of state: requests served from other threads
+        # (test clients, the control plane) never interleave inside one.
+        self.lock = threading.Lock()
+        self._build()
+
+    def _build(self) -> None:
+        self.clock = Clock(self.config.clock_start_us)
+        self.ids = IdSource(self.config.seed)
+        self.xd247 = Xd247Backend(self.fixtures.xd247(), self.clock, self.ids)
+        self.surfaces: tuple[Surface, ...] = (
+            Xd247Surface(self.xd247, self.config.rate_limit_247xd, self.lock),
+        )
+
+    def reset(self) -> None:
+        """The fixtures' state again: fixed keys, fresh clock, same seed."""
+        with self.lock:
+            self._build()
+
+    def load_fixtures(self, fixtures: fixtures_mod.Fixtures) -> None:
+        with self.lock:
+            self.fixtures = fixtures
+            self._build()
+
+    def banner(self, url: str) -> str:
+        """What `emulator serve` prints: where each API is and the keys ready to use."""
+        lines = [f"emulator listening on {url}  (seed {self.ids.seed})"]
+        for surface, keys in ((self.surfaces[0], self.xd247.ready_keys()),):
+            lines.append(f"  {surface.name:<11} {url}{surface.prefix}")
+            for account_id, holds, key in keys:
+                lines.append(f"      {key}   {account_id} ({holds})")
+        lines.append(f"  {'control':<11} {url}/_emulator  (health: {url}/_emulator/health)")
+        return "\n".join(lines)

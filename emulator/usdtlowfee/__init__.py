@@ -1,0 +1,1 @@
+"""USDTLowFee: TRON energy rental (`/v1`)."""

@@ -1,0 +1,184 @@
+"""Reads 247xd's part of a fixtures document into fresh state objects.
+
+Fixtures are data (`fixtures/default.json`); this turns them into accounts, keys and a
+catalog, refusing a malformed document with the path of the first bad field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.core import validate as v
+from emulator.core.clock import US_PER_S, parse_iso, seconds_to_us
+from emulator.core.errors import FieldError
+from emulator.core.money import to_hundredths
+
+from .models import OtpService, PremiumService, PriceOption, SocialOption, SocialService
+
+KEY_RE = re.compile(r"247xd_[A-Za-z0-9]{40}")
+DEFAULT_OTP_EXPIRY_S = 20 * 60  # SPEC: 20 minutes after creation (inferred default)
+CREDENTIAL_FIELDS = ("email", "username", "password", "pin", "profile")
+
+
+@dataclass(slots=True)
+class KeySpec:
+    key: str
+    expires_us: int | None = None
+    revoked: bool = False
+
+
+@dataclass(slots=True)
+class AccountSpec:
+    id: str
+    coins: int
+    banned: bool
+    label: str
+    keys: list[KeySpec]
+
+
+@dataclass(slots=True)
+class Xd247Fixtures:
+    accounts: list[AccountSpec] = field(default_factory=list)
+    otp: list[OtpService] = field(default_factory=list)
+    social: list[SocialService] = field(default_factory=list)
+    premium: list[PremiumService] = field(default_factory=list)
+
+
+def _coins(obj: dict[str, Any], name: str, path: str) -> int:
+    try:
+        return to_hundredths(v.need(obj, name, path))
+    except ValueError as exc:
+        raise FieldError(path + name, str(exc)) from None
+
+
+def _seconds(obj: dict[str, Any], name: str, path: str, default: float | None) -> int | None:
+    if name not in obj:
+        return None if default is None else seconds_to_us(default)
+    if obj[name] is None:
+        return None
+    return seconds_to_us(v.number(obj, name, path, low=0))
+
+
+def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    if name not in obj:
+        return []
+    out = []
+    for i, item in enumerate(v.list_of(obj, name, path)):
+        where = f"{path}{name}[{i}]"
+        if not isinstance(item, dict):
+            raise FieldError(where, "must be an object")
+        out.append((where + ".", item))
+    return out
+
+
+def _unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item in ids:
+        if item in seen:
+            raise FieldError(what, f"id {item} is used twice")
+        seen.add(item)
+
+
+def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
+    out = Xd247Fixtures()
+    for where, raw in _items(doc, "accounts", path):
+        keys = []
+        for kwhere, kraw in _items(raw, "keys", where):
+            key = v.string(kraw, "key", kwhere)
+            if KEY_RE.fullmatch(key) is None:
+                raise FieldError(kwhere + "key", "must be 247xd_ followed by 40 letters or digits")
+            expires = None
+            if v.optional(kraw, "expiresAt"):
+                try:
+                    expires = parse_iso(kraw["expiresAt"])
+                except ValueError as exc:
+                    raise FieldError(kwhere + "expiresAt", str(exc)) from None
+            revoked = v.boolean(kraw, "revoked", kwhere) if "revoked" in kraw else False
+            keys.append(KeySpec(key, expires, revoked))
+        out.accounts.append(
+            AccountSpec(
+                id=v.string(raw, "id", where, max_len=64),
+                coins=_coins(raw, "coins", where),
+                banned=v.boolean(raw, "banned", where) if "banned" in raw else False,
+                label=v.string(raw, "label", where) if v.optional(raw, "label") else "",
+                keys=keys,
+            )
+        )
+    for where, raw in _items(doc, "otpServices", path):
+        expiry = _seconds(raw, "expiresInSeconds", where, DEFAULT_OTP_EXPIRY_S)
+        options = [
+            PriceOption(
+                id=v.uuid_string(o, "id", ow),
+                name=v.string(o, "name", ow),
+                price=_coins(o, "price", ow),
+                stock=v.integer(o, "stock", ow, low=0),
+                sms_delay_us=_seconds(o, "smsDelaySeconds", ow, 30),
+                phone_pattern=v.string(o, "phonePattern", ow) if "phonePattern" in o else "08########",
+            )
+            for ow, o in _items(raw, "priceOptions", where)
+        ]
+        out.otp.append(
+            OtpService(
+                id=v.uuid_string(raw, "id", where),
+                name=v.string(raw, "name", where),
+                expires_us=expiry if expiry is not None else DEFAULT_OTP_EXPIRY_S * US_PER_S,
+                price_options=options,
+            )
+        )
+    for where, raw in _items(doc, "socialServices", path):
+        options = []
+        for ow, o in _items(raw, "options", where):
+            low = v.integer(o, "min", ow, low=1)
+            high = v.integer(o, "max", ow, low=low)
+            per_minute = None if o.get("deliveryPerMinute") is None else v.integer(
+                o, "deliveryPerMinute", ow, low=1
+            )
+            options.append(
+                SocialOption(
+                    id=v.uuid_string(o, "id", ow),
+                    name=v.string(o, "name", ow),
+                    price_per_1000=_coins(o, "pricePer1000", ow),
+                    min=low,
+                    max=high,
+                    start_delay_us=_seconds(o, "startDelaySeconds", ow, 60) or 0,
+                    per_minute=per_minute,
+                )
+            )
+        out.social.append(
+            SocialService(
+                id=v.uuid_string(raw, "id", where),
+                name=v.string(raw, "name", where),
+                platform=v.string(raw, "platform", where),
+                options=options,
+            )
+        )
+    for where, raw in _items(doc, "premiumServices", path):
+        fields: tuple[str, ...] = ("email", "password")
+        if "credentials" in raw:
+            listed = v.list_of(raw, "credentials", where)
+            if not listed or any(f not in CREDENTIAL_FIELDS for f in listed):
+                raise FieldError(where + "credentials", f"must list some of {list(CREDENTIAL_FIELDS)}")
+            fields = tuple(listed)
+        out.premium.append(
+            PremiumService(
+                id=v.uuid_string(raw, "id", where),
+                name=v.string(raw, "name", where),
+                price=_coins(raw, "price", where),
+                stock=v.integer(raw, "stock", where, low=0),
+                duration_days=v.integer(raw, "durationDays", where, low=1),
+                credential_fields=fields,
+            )
+        )
+    _unique([a.id for a in out.accounts], path + "accounts")
+    _unique([k.key for a in out.accounts for k in a.keys], path + "accounts[].keys")
+    _unique(
+        [s.id for s in out.otp]
+        + [o.id for s in out.otp for o in s.price_options]
+        + [s.id for s in out.social]
+        + [o.id for s in out.social for o in s.options]
+        + [s.id for s in out.premium],
+        path + "catalog",
+    )
+    return out

@@ -1,0 +1,31 @@
+"""Shared fixtures: a fresh emulator per test, frozen at a known instant, seeded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from emulator.app import create_app
+from emulator.config import Config
+from emulator.core.clock import parse_iso
+from emulator.runtime import Emulator
+
+START = "2025-01-15T10:30:00Z"
+
+# Fixed in fixtures/default.json.
+XD_DEMO_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
+
+
+@pytest.fixture
+def emu() -> Emulator:
+    emulator = Emulator(Config(seed=7, clock_start_us=parse_iso(START)))
+    emulator.clock.freeze()
+    return emulator
+
+
+@pytest.fixture
+def client(emu: Emulator) -> Iterator[TestClient]:
+    with TestClient(create_app(emulator=emu)) as test_client:
+        yield test_client
