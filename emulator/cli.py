@@ -72,6 +72,9 @@ def serve(args: argparse.Namespace) -> None:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((config.host, config.port))
+        # Listening before the banner is printed: whoever reads the banner can connect at
+        # once (connections wait in the backlog until uvicorn accepts them).
+        sock.listen(2048)
     except OSError as exc:
         fail(f"cannot listen on {config.host}:{config.port}: {exc.strerror}", 1)
     port = sock.getsockname()[1]

@@ -8,12 +8,12 @@ from typing import Any
 import orjson
 
 from emulator.core import validate as v
+from emulator.core.asgi import Surface
 from emulator.core.auth import AuthScheme
 from emulator.core.clock import Clock
 from emulator.core.errors import ApiError, FieldError
 from emulator.core.ratelimit import RateLimiter
 from emulator.core.routing import Call, Route, Router
-from emulator.core.asgi import Surface
 
 from . import errors
 from .models import Account

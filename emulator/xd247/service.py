@@ -19,8 +19,8 @@ from . import errors
 from .catalog import Xd247Fixtures
 from .models import (
     Account,
-    OtpOrder,
     Order,
+    OtpOrder,
     PremiumOrder,
     PremiumService,
     PriceOption,
