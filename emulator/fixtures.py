@@ -25,7 +25,8 @@ class Fixtures:
         """Fresh objects every time: state built from them may change them (stock)."""
         return xd247_catalog.parse(self.doc.get("247xd", {}))
 
-    def usdtlowfee(self) -> Any:
+    def usdtlowfee(self) -> usdtlowfee_fixtures.UsdtLowFeeFixtures:
+        """Fresh objects every time, like xd247()."""
         return usdtlowfee_fixtures.parse(self.doc.get("usdtlowfee", {}))
 
 

@@ -13,6 +13,8 @@ from emulator.config import Config
 from emulator.core.asgi import Surface
 from emulator.core.clock import Clock
 from emulator.core.ids import IdSource
+from emulator.usdtlowfee.routes import UsdtLowFeeSurface
+from emulator.usdtlowfee.service import UsdtLowFeeBackend
 from emulator.xd247.routes import Xd247Surface
 from emulator.xd247.service import Xd247Backend
 
@@ -30,8 +32,10 @@ class Emulator:
         self.clock = Clock(self.config.clock_start_us)
         self.ids = IdSource(self.config.seed)
         self.xd247 = Xd247Backend(self.fixtures.xd247(), self.clock, self.ids)
+        self.usdtlowfee = UsdtLowFeeBackend(self.fixtures.usdtlowfee(), self.clock, self.ids)
         self.surfaces: tuple[Surface, ...] = (
             Xd247Surface(self.xd247, self.config.rate_limit_247xd, self.lock),
+            UsdtLowFeeSurface(self.usdtlowfee, self.config.rate_limit_usdtlowfee, self.lock),
         )
 
     def reset(self) -> None:
@@ -47,7 +51,8 @@ class Emulator:
     def banner(self, url: str) -> str:
         """What `emulator serve` prints: where each API is and the keys ready to use."""
         lines = [f"emulator listening on {url}  (seed {self.ids.seed})"]
-        for surface, keys in ((self.surfaces[0], self.xd247.ready_keys()),):
+        ready = (self.xd247.ready_keys(), self.usdtlowfee.ready_keys())
+        for surface, keys in zip(self.surfaces, ready, strict=True):
             lines.append(f"  {surface.name:<11} {url}{surface.prefix}")
             for account_id, holds, key in keys:
                 lines.append(f"      {key}   {account_id} ({holds})")

@@ -10,10 +10,10 @@ from starlette.routing import Route
 from emulator import __version__
 from emulator import fixtures as fixtures_mod
 from emulator.core import validate as v
-from emulator.core.clock import Clock, ClockError, parse_iso, seconds_to_us
+from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
-from . import xd247
+from . import usdtlowfee, xd247
 from .common import ControlError, body, emulator_of, error, invalid, json
 
 
@@ -48,15 +48,18 @@ async def load_fixtures(request: Request) -> Response:
 def clock_body_seconds(data: dict[str, object]) -> int:
     try:
         return seconds_to_us(v.number(data, "seconds", low=0))
-    except FieldError as exc:
-        raise invalid(exc) from None
+    except ValueError as exc:
+        raise invalid(exc if isinstance(exc, FieldError) else FieldError("seconds", str(exc))) from None
 
 
 def clock_body_instant(data: dict[str, object]) -> int:
     try:
-        return parse_iso(v.string(data, "now"))
+        target = parse_iso(v.string(data, "now"))
     except (FieldError, ValueError) as exc:
         raise invalid(exc if isinstance(exc, FieldError) else FieldError("now", str(exc))) from None
+    if target > LATEST_US:
+        raise invalid(FieldError("now", f"must not be after {iso_ms(LATEST_US)}"))
+    return target
 
 
 async def drive_clock(request: Request, clock: Clock, action: str) -> Response:
@@ -65,8 +68,11 @@ async def drive_clock(request: Request, clock: Clock, action: str) -> Response:
     emu = emulator_of(request)
     if action == "advance":
         step = clock_body_seconds(data)
-        with emu.lock:
-            clock.advance(step)
+        try:
+            with emu.lock:
+                clock.advance(step)
+        except ClockError as exc:  # it would pass LATEST_US
+            raise invalid(FieldError("seconds", str(exc))) from None
     elif action == "set":
         target = clock_body_instant(data)
         try:
@@ -116,6 +122,7 @@ routes = [
         for action in ("advance", "set", "freeze", "resume")
     ],
     *xd247.routes,
+    *usdtlowfee.routes,
 ]
 
 exception_handlers = {ControlError: control_error, HTTPException: http_error}

@@ -11,6 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 US_PER_S = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Instants must stay renderable as dates (datetime ends at year 9999). The clock is not
+# moved past LATEST_US, which leaves centuries of room for expiries and delays after it.
+_LOWEST = datetime.min.replace(tzinfo=UTC)
+_HIGHEST = datetime.max.replace(tzinfo=UTC)
+LATEST_US = (datetime(9000, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
 def wall_us() -> int:
@@ -54,6 +59,8 @@ class Clock:
     def advance(self, us: int) -> None:
         if us < 0:
             raise ClockError("the clock only moves forward")
+        if self.now_us() + us > LATEST_US:
+            raise ClockError(f"the clock cannot go past {iso_ms(LATEST_US)}")
         if self._frozen_at is not None:
             self._frozen_at += us
         else:
@@ -76,12 +83,13 @@ def to_datetime(us: int) -> datetime:
 def iso_ms(us: int) -> str:
     """`2024-01-01T00:20:00.000Z` — 247xd's format (seed section 6)."""
     dt = to_datetime(us)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
 
 
 def iso_s(us: int) -> str:
     """`2025-01-15T10:30:00Z` — USDTLowFee's format (seed, general rules)."""
-    return f"{to_datetime(us):%Y-%m-%dT%H:%M:%S}Z"
+    dt = to_datetime(us)
+    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
 
 
 def parse_iso(text: str) -> int:
@@ -94,10 +102,15 @@ def parse_iso(text: str) -> int:
         raise ValueError(f"{text!r} is not an ISO 8601 date-time") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    if not _LOWEST <= dt <= _HIGHEST:
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC")
     delta = dt - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * US_PER_S + delta.microseconds
 
 
 def seconds_to_us(seconds: float | int) -> int:
     """Seconds (fractions allowed) to whole microseconds, rounding to the nearest."""
-    return round(seconds * US_PER_S)
+    scaled = seconds * US_PER_S
+    if scaled in (float("inf"), float("-inf")) or scaled != scaled:
+        raise ValueError("is too large")
+    return round(scaled)

@@ -61,8 +61,9 @@ class Router:
         methods = self._static.get(path)
         if methods is not None:
             return methods, {}
-        parts = path.strip("/").split("/")
-        if path.endswith("/") or "" in parts:
+        # Empty segments (`//`, a trailing `/`) match nothing, leading ones included.
+        parts = path[1:].split("/")
+        if not path.startswith("/") or "" in parts:
             return None
         for tpl in self._templates.get(len(parts), ()):
             params: dict[str, str] = {}

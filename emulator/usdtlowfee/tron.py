@@ -44,9 +44,21 @@ def address_from_bytes(account: bytes) -> str:
     return base58.b58encode_check(bytes([ADDRESS_VERSION]) + account).decode("ascii")
 
 
-def snowflake(last: int = ID_FLOOR) -> Snowflake:
+# 41 bits of milliseconds run out in 2089; the emulator clock may go further (year
+# 9000), so later instants saturate there: ids stay int64 and strictly increasing.
+LAST_US = (EPOCH_MS + 2**41 - 1) * 1000
+
+
+class SnowflakeIds:
     """The id generator of users and orders: strictly increasing, never below `last`."""
-    return Snowflake(EPOCH_MS, SNOWFLAKE_WORKER, max(last, ID_FLOOR))
+
+    __slots__ = ("flake",)
+
+    def __init__(self, last: int = ID_FLOOR) -> None:
+        self.flake = Snowflake(EPOCH_MS, SNOWFLAKE_WORKER, max(last, ID_FLOOR))
+
+    def next(self, now_us: int) -> int:
+        return self.flake.next(min(now_us, LAST_US))
 
 
 def snowflake_at(ms: int, sequence: int = 0) -> int:

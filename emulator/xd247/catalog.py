@@ -19,6 +19,8 @@ from .models import OtpService, PremiumService, PriceOption, SocialOption, Socia
 
 KEY_RE = re.compile(r"247xd_[A-Za-z0-9]{40}")
 DEFAULT_OTP_EXPIRY_S = 20 * 60  # SPEC: 20 minutes after creation (inferred default)
+# Delays and expiries are added to the clock and rendered as dates: keep them bounded.
+MAX_SECONDS = 100 * 366 * 86_400
 CREDENTIAL_FIELDS = ("email", "username", "password", "pin", "profile")
 
 
@@ -58,7 +60,10 @@ def _seconds(obj: dict[str, Any], name: str, path: str, default: float | None) -
         return None if default is None else seconds_to_us(default)
     if obj[name] is None:
         return None
-    return seconds_to_us(v.number(obj, name, path, low=0))
+    seconds = v.number(obj, name, path, low=0)
+    if seconds > MAX_SECONDS:
+        raise FieldError(path + name, f"must be at most {MAX_SECONDS} (100 years)")
+    return seconds_to_us(seconds)
 
 
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:

@@ -240,12 +240,13 @@ class Xd247Backend:
             code = extra["otpCode"]
             if not isinstance(code, str) or OTP_CODE_RE.fullmatch(code) is None:
                 raise ValueError("otpCode must be a string of 4 to 8 digits")
-        if isinstance(order, SocialOrder) and target == "partial" and "delivered" in extra:
+        # _move reads `delivered` for both moves that stop delivery short.
+        if isinstance(order, SocialOrder) and target in ("partial", "cancelled") and "delivered" in extra:
             delivered = extra["delivered"]
             if isinstance(delivered, bool) or not isinstance(delivered, int):
                 raise ValueError("delivered must be an integer")
             if not 0 <= delivered < order.quantity:
-                raise ValueError(f"delivered must be 0 to {order.quantity - 1} for a partial order")
+                raise ValueError(f"delivered must be 0 to {order.quantity - 1} for a {target} order")
         self._move(order, target, now_us, **extra)
         return order
 

@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Load benchmark: the emulator against the framework's ceiling and, when Node is here, peers.
+
+Run with `make bench`. The server under test is pinned to core 0, wrk to core 1
+(`wrk -t1 -c32` for `--duration` seconds). Writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+HIGH_LIMIT = "1000000000"  # rate limiting stays on; the bookkeeping is part of the cost
+OTP_SERVICE = "00000000-0000-4000-8000-000000000001"
+OTP_OPTION = "00000000-0000-4000-8000-000000000011"  # never gets an SMS: orders stay put
+TRON_ADDRESS = "TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7"
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    rss_mb: float | None = None
+    note: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int, command: list[str]) -> list[str]:
+    return (["taskset", "-c", str(core)] if shutil.which("taskset") else []) + command
+
+
+def proc_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def request(port: int, method: str, path: str, body: object = None, key: str | None = None,
+            scheme: str = "Bearer") -> tuple[int, object]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"{scheme} {key}"
+    conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    return response.status, (json.loads(raw) if raw else None)
+
+
+def wait_until_ok(port: int, path: str, key: str, scheme: str = "Bearer",
+                  limit_s: float = 30.0) -> float:
+    """Seconds until an authenticated GET answers 200 (polls; a benchmark, not a test)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        try:
+            if request(port, "GET", path, key=key, scheme=scheme)[0] == 200:
+                return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.002)
+    raise TimeoutError(f"no 200 from :{port}{path}")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        pinned(0, command), cwd=BENCH, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(name: str, url: str, args: argparse.Namespace, headers: dict[str, str] | None = None,
+        body: object = None, pid: int | None = None, note: str = "") -> Result:
+    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    env = dict(os.environ)
+    if body is not None:
+        command += ["-s", str(BENCH / "post.lua")]
+        env["BENCH_BODY"] = json.dumps(body)
+        env["BENCH_AUTH"] = (headers or {}).get("Authorization", "")
+    else:
+        for key, value in (headers or {}).items():
+            command += ["-H", f"{key}: {value}"]
+    out = subprocess.run(pinned(1, command + [url]), capture_output=True, text=True, env=env).stdout
+
+    def number(pattern: str) -> float:
+        found = re.search(pattern, out)
+        return float(found.group(1)) if found else 0.0
+
+    def latency(pct: str) -> float:
+        found = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if not found:
+            return 0.0
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+        return float(found.group(1)) * scale
+
+    socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Result(
+        name=name,
+        rps=number(r"Requests/sec:\s+([\d.]+)"),
+        p50_ms=latency("50"),
+        p99_ms=latency("99"),
+        requests=int(number(r"(\d+) requests in")),
+        errors=int(number(r"Non-2xx or 3xx responses: (\d+)")) + socket_errors,
+        rss_mb=proc_kb(pid, "VmHWM") / 1024 if pid else None,
+        note=note,
+    )
+
+
+def bench_fixtures(tmp: Path) -> Path:
+    """The default fixtures with stock for any run length."""
+    doc = json.loads((ROOT / "fixtures" / "default.json").read_text("utf-8"))
+    for service in doc["247xd"]["otpServices"]:
+        for option in service["priceOptions"]:
+            option["stock"] = 10**9
+    path = tmp / "bench-fixtures.json"
+    path.write_text(json.dumps(doc), "utf-8")
+    return path
+
+
+def emulator_command(port: int, fixtures: Path) -> list[str]:
+    return [PY, "-m", "emulator", "serve", "--port", str(port), "--fixtures", str(fixtures),
+            "--rate-limit-247xd", HIGH_LIMIT, "--rate-limit-usdtlowfee", HIGH_LIMIT,
+            "--log-level", "warning"]
+
+
+def fill_energy_orders(port: int, key: str, count: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"type": "manual", "data": {"tronAddress": TRON_ADDRESS,
+                                                  "energyValue": 65000, "durationHours": 1}})
+    headers = {"Content-Type": "application/json", "Authorization": f"ApiKey {key}"}
+    for _ in range(count):
+        conn.request("POST", "/v1/energy/orders", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+    conn.close()
+
+
+def fill_otp_orders(port: int, key: str, count: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    for _ in range(count):
+        conn.request("POST", "/api/v1/otp/orders", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+    conn.close()
+
+
+def lifecycle_ms(runs: int = 300) -> float:
+    """One whole OTP order lifecycle (create, get, cancel, refund) through the in-process client."""
+    from starlette.testclient import TestClient
+
+    from emulator.app import create_app
+    from emulator.config import Config
+
+    with TestClient(create_app(Config(rate_limit_247xd=10**9))) as client:
+        data = client.post("/_emulator/247xd/accounts", json={"coins": 10**6}).json()
+        headers = {"Authorization": f"Bearer {data['apiKey']}"}
+        body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
+        for _ in range(20):  # warm up
+            client.post("/api/v1/otp/orders", json=body, headers=headers)
+        started = time.perf_counter()
+        for _ in range(runs):
+            order = client.post("/api/v1/otp/orders", json=body, headers=headers).json()["data"]
+            path = f"/api/v1/otp/orders/{order['orderId']}"
+            assert client.get(path, headers=headers).status_code == 200
+            assert client.post(path + "/cancel", headers=headers).status_code == 200
+            assert client.post(path + "/refund", headers=headers).status_code == 200
+        return (time.perf_counter() - started) / runs * 1000
+
+
+def run(args: argparse.Namespace) -> str:
+    results: list[Result] = []
+    extra: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        fixtures = bench_fixtures(Path(tmp_dir))
+        demo_key = json.loads(fixtures.read_text())["247xd"]["accounts"][0]["keys"][0]["key"]
+        bearer = {"Authorization": f"Bearer {demo_key}"}
+
+        port = free_port()
+        bare = [PY, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--log-level", "warning",
+                "--no-access-log", "--http", "httptools", "--loop", "uvloop"]
+        with server(bare) as process:
+            bare_start = wait_until_ok(port, "/api/v1/balance", demo_key)
+            results.append(wrk("ceiling: bare Starlette GET balance", f"http://127.0.0.1:{port}/api/v1/balance",
+                               args, bearer, pid=process.pid))
+        extra["ceiling start to first 200"] = f"{bare_start:.3f} s"
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with server(emulator_command(port, fixtures)) as process:
+            start_s = wait_until_ok(port, "/api/v1/balance", demo_key)
+            extra["emulator start to first authenticated 200"] = f"{start_s:.3f} s"
+            results.append(wrk("247xd GET balance", f"{base}/api/v1/balance", args, bearer, pid=process.pid))
+            _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
+            rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
+            body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
+            post = wrk("247xd POST OTP order", f"{base}/api/v1/otp/orders", args, rich, body=body,
+                       pid=process.pid)
+            results.append(post)
+            _, order = request(port, "POST", "/api/v1/otp/orders", body, key=account["apiKey"])  # type: ignore[index]
+            order_id = order["data"]["orderId"]  # type: ignore[index]
+            results.append(wrk("247xd GET OTP order", f"{base}/api/v1/otp/orders/{order_id}", args, rich,
+                               pid=process.pid))
+            results.append(wrk("401 path (no key)", f"{base}/api/v1/balance", args, {}, pid=process.pid,
+                               note="every response is the expected 401"))
+
+            _, usdt = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**15})
+            usdt_key = usdt["apiKey"]  # type: ignore[index]
+            apikey = {"Authorization": f"ApiKey {usdt_key}"}
+            energy = {"type": "manual", "data": {"tronAddress": TRON_ADDRESS, "energyValue": 65000,
+                                                 "durationHours": 1}}
+            results.append(wrk("USDTLowFee POST energy order", f"{base}/v1/energy/orders", args, apikey,
+                               body=energy, pid=process.pid))
+            _, few = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**12})
+            fill_energy_orders(port, few["apiKey"], 20)  # type: ignore[index]
+            _, many = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**15})
+            fill_energy_orders(port, many["apiKey"], 10_000)  # type: ignore[index]
+            results.append(wrk("USDTLowFee list 20 of 20 orders", f"{base}/v1/energy/orders?limit=20", args,
+                               {"Authorization": f"ApiKey {few['apiKey']}"}, pid=process.pid))  # type: ignore[index]
+            results.append(wrk("USDTLowFee list 20 of 10,000 orders", f"{base}/v1/energy/orders?limit=20",
+                               args, {"Authorization": f"ApiKey {many['apiKey']}"}, pid=process.pid))  # type: ignore[index]
+
+        # Memory with 100,000 orders: a fresh server, filled through the API.
+        port = free_port()
+        with server(emulator_command(port, fixtures)) as process:
+            wait_until_ok(port, "/api/v1/balance", demo_key)
+            idle = proc_kb(process.pid, "VmRSS") / 1024
+            _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
+            fill_otp_orders(port, account["apiKey"], 100_000)  # type: ignore[index]
+            full = proc_kb(process.pid, "VmRSS") / 1024
+        extra["RSS idle"] = f"{idle:.1f} MB"
+        extra["RSS with 100,000 OTP orders"] = f"{full:.1f} MB"
+        extra["one OTP order lifecycle in-process (create, get, cancel, refund)"] = f"{lifecycle_ms():.3f} ms"
+
+        if args.peers:
+            results.extend(peers(args, demo_key))
+
+    return report(results, extra, args)
+
+
+def peers(args: argparse.Namespace, key: str) -> list[Result]:
+    """Prism and WireMock from the npm registry serving an equivalent balance stub."""
+    out: list[Result] = []
+    if not shutil.which("npx"):
+        return out
+    bearer = {"Authorization": f"Bearer {key}"}
+    port = free_port()
+    prism = ["npx", "--yes", "@stoplight/prism-cli@5", "mock", "-p", str(port), "-h", "127.0.0.1",
+             str(BENCH / "peer_stub.yaml")]
+    try:
+        with server(prism) as process:
+            wait_until_ok(port, "/api/v1/balance", key, limit_s=180)
+            out.append(wrk("peer: Prism GET balance", f"http://127.0.0.1:{port}/api/v1/balance", args,
+                           bearer, pid=process.pid))
+    except (TimeoutError, OSError) as exc:
+        print(f"prism skipped: {exc}", file=sys.stderr)
+    if shutil.which("java"):
+        port = free_port()
+        wiremock = ["npx", "--yes", "wiremock@3", "--port", str(port), "--root-dir",
+                    str(BENCH / "wiremock"), "--disable-banner"]
+        try:
+            with server(wiremock) as process:
+                wait_until_ok(port, "/api/v1/balance", key, limit_s=180)
+                out.append(wrk("peer: WireMock GET balance", f"http://127.0.0.1:{port}/api/v1/balance",
+                               args, bearer, pid=process.pid,
+                               note="RSS is the npx wrapper's; the JVM is its child"))
+        except (TimeoutError, OSError) as exc:
+            print(f"wiremock skipped: {exc}", file=sys.stderr)
+    return out
+
+
+def report(results: list[Result], extra: dict[str, str], args: argparse.Namespace) -> str:
+    ceiling = results[0].rps or 1.0
+    lines = [
+        "| scenario | req/s | p50 ms | p99 ms | requests | errors | peak RSS MB | × ceiling | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        rss = f"{r.rss_mb:.1f}" if r.rss_mb is not None else ""
+        lines.append(f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests:,} | "
+                     f"{r.errors:,} | {rss} | {r.rps / ceiling:.2f} | {r.note} |")
+    lines.append("")
+    lines += [f"- {name}: {value}" for name, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--peers", action=argparse.BooleanOptionalAction,
+                        default=shutil.which("node") is not None)
+    parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+    table = run(args)
+    command = " ".join(["python bench/run.py", *sys.argv[1:]])
+    header = (BENCH / "RESULTS.header.md").read_text("utf-8") if (BENCH / "RESULTS.header.md").exists() else ""
+    args.out.write_text(
+        header + f"\n## Latest run\n\n`{command}` on {os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n" + table, "utf-8"
+    )
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Control plane for USDTLowFee: accounts and forced energy-order transitions."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from emulator.core import validate as v
+from emulator.core.errors import FieldError
+from emulator.core.statemachine import TransitionError
+from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX
+from emulator.usdtlowfee.models import ENERGY, Account
+
+from .common import ControlError, body, emulator_of, invalid, json, not_found
+
+_ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def account_view(account: Account) -> dict[str, object]:
+    return {
+        "accountId": account.id,
+        "userId": account.user_id,
+        "email": account.email,
+        "emailVerified": account.email_verified,
+        "balanceSun": account.balance_sun,
+        "frozenSun": account.frozen_sun,
+        "totalSun": account.total_sun,
+        "disabled": account.disabled,
+        "label": account.label,
+    }
+
+
+def _read(reader, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return reader(*args, **kwargs)
+    except FieldError as exc:
+        raise invalid(exc) from None
+
+
+def _email(data: dict[str, object]) -> str:
+    email = _read(v.string, data, "email", max_len=254)
+    if EMAIL_RE.fullmatch(email) is None:
+        raise invalid(FieldError("email", "must be an email address"))
+    return str(email)
+
+
+async def create_account(request: Request) -> Response:
+    data = await body(request)
+    balance = _read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else 0
+    email = _email(data) if "email" in data else None
+    disabled = _read(v.boolean, data, "disabled") if "disabled" in data else False
+    verified = _read(v.boolean, data, "emailVerified") if "emailVerified" in data else True
+    label = _read(v.string, data, "label", min_len=0, max_len=200) if "label" in data else ""
+    emu = emulator_of(request)
+    with emu.lock:
+        account, key = emu.usdtlowfee.create_account(balance, email, disabled, verified, label)
+        return json({**account_view(account), "apiKey": key}, 201)
+
+
+async def patch_account(request: Request) -> Response:
+    data = await body(request)
+    balance = _read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else None
+    disabled = _read(v.boolean, data, "disabled") if "disabled" in data else None
+    emu = emulator_of(request)
+    with emu.lock:
+        account = emu.usdtlowfee.accounts.get(request.path_params["accountId"])
+        if account is None:
+            raise not_found("account")
+        account.settle(emu.usdtlowfee.clock_of(account).now_us())
+        if balance is not None:
+            account.balance_sun = balance  # the available balance; frozen stays with its orders
+        if disabled is not None:
+            account.disabled = disabled
+        return json(account_view(account))
+
+
+async def transition(request: Request) -> Response:
+    data = await body(request, allow_empty=False)
+    target = _read(v.string, data, "to", max_len=32)
+    reason = _read(v.string, data, "reason", max_len=200) if v.optional(data, "reason") else None
+    text = request.path_params["orderId"]
+    emu = emulator_of(request)
+    with emu.lock:
+        backend = emu.usdtlowfee
+        order_id = int(text) if _ORDER_ID.fullmatch(text) else None
+        if order_id is None or order_id not in backend.orders:
+            raise not_found("order")
+        try:
+            order = backend.force(order_id, target, reason)
+        except TransitionError as exc:
+            allowed = list(ENERGY.allowed(exc.current))
+            raise ControlError(
+                409, "CONFLICT", f"cannot move a {exc.current} order to {target}; allowed: {allowed}"
+            ) from None
+        except ValueError as exc:
+            raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
+        return json(backend.view(order))
+
+
+routes = [
+    Route("/_emulator/usdtlowfee/accounts", create_account, methods=["POST"]),
+    Route("/_emulator/usdtlowfee/accounts/{accountId}", patch_account, methods=["PATCH"]),
+    Route("/_emulator/usdtlowfee/orders/{orderId}/transition", transition, methods=["POST"]),
+]

@@ -1,0 +1,211 @@
+"""USDTLowFee over HTTP: thin handlers that read params, call the backend, return data."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from emulator.core import validate as v
+from emulator.core.asgi import Surface
+from emulator.core.auth import AuthScheme
+from emulator.core.clock import Clock
+from emulator.core.errors import ApiError, FieldError
+from emulator.core.ratelimit import RateLimiter
+from emulator.core.routing import Call, Route, Router
+
+from . import errors, tron
+from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES, Account
+from .service import UsdtLowFeeBackend
+
+PREFIX = "/v1"
+KEY_PATTERN = r"ak_live_[A-Za-z0-9]{32}"
+INT64_MAX = 2**63 - 1
+# Path ids: canonical decimal only ("007", "1e3", "-1" are simply not one of yours: 404).
+_PATH_ID = re.compile(r"[1-9][0-9]{0,18}")
+# Query integers: optional minus, ASCII digits, no more than int64 can hold.
+_QUERY_INT = re.compile(r"-?[0-9]{1,19}")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+LABEL_MAX = 64
+_DURATIONS_TEXT = ", ".join(map(str, DURATIONS))
+_STATUSES_TEXT = ", ".join(STATUSES)
+_TRON_REASON = "must be a valid TRON address (34 characters, starting with T, valid base58check checksum)"
+
+
+def _path_id(call: Call, name: str, what: str) -> int:
+    # A malformed path id is simply not one of the caller's (SPEC "Ids"): 404.
+    text = call.params[name]
+    if _PATH_ID.fullmatch(text) is None:
+        raise errors.not_found(what)
+    value = int(text)
+    if value > INT64_MAX:
+        raise errors.not_found(what)
+    return value
+
+
+def _tron_address(obj: dict[str, Any], name: str, path: str = "") -> str:
+    value = v.need(obj, name, path)
+    if not isinstance(value, str):
+        raise FieldError(path + name, "must be a string")
+    if not tron.is_address(value):
+        raise FieldError(path + name, _TRON_REASON)
+    return value
+
+
+def _query(call: Call) -> dict[str, str]:
+    if not call.query:
+        return {}
+    # A repeated parameter: the last one counts.
+    return dict(parse_qsl(call.query.decode("latin-1"), keep_blank_values=True))
+
+
+def _query_int(query: dict[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    if _QUERY_INT.fullmatch(text) is None:
+        raise FieldError(name, "must be an integer")
+    value = int(text)
+    if value < low:
+        raise FieldError(name, f"must be at least {low}")
+    if high is not None and value > high:
+        raise FieldError(name, f"must be at most {high}")
+    return value
+
+
+def build_routes(backend: UsdtLowFeeBackend) -> list[Route]:
+    def balance(call: Call) -> tuple[int, Any]:
+        return 200, backend.balance(call.account, call.now_us)
+
+    def me(call: Call) -> tuple[int, Any]:
+        return 200, backend.me(call.account)
+
+    def order_create(call: Call) -> tuple[int, Any]:
+        body = call.body or {}
+        order_type = v.need(body, "type")
+        if not isinstance(order_type, str):
+            raise FieldError("type", "must be a string")
+        if order_type not in ORDER_TYPES:
+            raise FieldError("type", 'must be "manual"')
+        data = v.obj_of(body, "data")
+        address = _tron_address(data, "tronAddress", "data.")
+        energy = v.integer(data, "energyValue", "data.", low=MIN_ENERGY, high=MAX_ENERGY)
+        hours = v.integer(data, "durationHours", "data.")
+        if hours not in DURATIONS:
+            raise FieldError("data.durationHours", f"must be one of {_DURATIONS_TEXT}")
+        order = backend.create_order(call.account, address, energy, hours, call.now_us)
+        return 201, order.view()
+
+    def order_get(call: Call) -> tuple[int, Any]:
+        order = backend.order_of(call.account, _path_id(call, "id", "Energy order"), call.now_us)
+        return 200, order.view()
+
+    def order_list(call: Call) -> tuple[int, Any]:
+        query = _query(call)
+        offset = _query_int(query, "offset", 0, 0)
+        limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        status = query.get("status")
+        if status is not None and status not in STATUSES:
+            raise FieldError("status", f"must be one of {_STATUSES_TEXT}")
+        return 200, backend.list_orders(call.account, call.now_us, offset, limit, status)
+
+    def address_create(call: Call) -> tuple[int, Any]:
+        body = call.body or {}
+        address = _tron_address(body, "tronAddress")
+        label = v.string(body, "label", max_len=LABEL_MAX)
+        # Optional, default false (SPEC, inferred); null counts as not given.
+        is_default = v.boolean(body, "isDefault") if v.optional(body, "isDefault") else False
+        saved = backend.create_address(call.account, address, label, is_default, call.now_us)
+        return 201, saved.view()
+
+    def address_list(call: Call) -> tuple[int, Any]:
+        return 200, backend.addresses(call.account)
+
+    def address_get(call: Call) -> tuple[int, Any]:
+        return 200, backend.address_of(call.account, _path_id(call, "id", "Address")).view()
+
+    def address_label(call: Call) -> tuple[int, Any]:
+        address_id = _path_id(call, "id", "Address")
+        label = v.string(call.body or {}, "label", max_len=LABEL_MAX)
+        return 200, backend.set_label(call.account, address_id, label).view()
+
+    def address_default(call: Call) -> tuple[int, Any]:
+        backend.set_default(call.account, _path_id(call, "id", "Address"))
+        return 204, None
+
+    def address_delete(call: Call) -> tuple[int, Any]:
+        backend.delete_address(call.account, _path_id(call, "id", "Address"))
+        return 204, None
+
+    # The seed's 11 documented endpoints.
+    return [
+        Route("GET", "/wallet/balance", balance, name="getWalletBalance"),
+        Route("GET", "/users/me", me, name="getCurrentUser"),
+        Route("POST", "/energy/orders", order_create, body=True, name="createEnergyOrder"),
+        Route("GET", "/energy/orders", order_list, name="listEnergyOrders"),
+        Route("GET", "/energy/orders/{id}", order_get, name="getEnergyOrder"),
+        Route("POST", "/addresses", address_create, body=True, name="createAddress"),
+        Route("GET", "/addresses", address_list, name="listAddresses"),
+        Route("GET", "/addresses/{id}", address_get, name="getAddress"),
+        Route("PUT", "/addresses/{id}/label", address_label, body=True, name="updateAddressLabel"),
+        Route("PUT", "/addresses/{id}/default", address_default, name="setDefaultAddress"),
+        Route("DELETE", "/addresses/{id}", address_delete, name="deleteAddress"),
+    ]
+
+
+class UsdtLowFeeSurface(Surface):
+    name = "usdtlowfee"
+    prefix = PREFIX
+
+    def __init__(self, backend: UsdtLowFeeBackend, rate_limit: int, lock: threading.Lock) -> None:
+        super().__init__(
+            Router(build_routes(backend)),
+            AuthScheme("ApiKey", KEY_PATTERN),
+            backend.keys,
+            RateLimiter(rate_limit),
+            backend.clock,
+            lock,
+        )
+        self.backend = backend
+
+    def account(self, account_id: str) -> Account | None:
+        return self.backend.accounts.get(account_id)
+
+    def clock_of(self, account: Account | None) -> Clock:
+        if account is None or account.clock is None:
+            return self.clock
+        return account.clock
+
+    def refusal(self, account: Account) -> ApiError | None:
+        return errors.forbidden() if account.disabled else None
+
+    def render_ok(self, data: Any) -> bytes:
+        return orjson.dumps({"data": data})
+
+    def render_error(self, error: ApiError) -> bytes:
+        return orjson.dumps({"error": {"code": error.code, "message": error.message}})
+
+    def not_found(self) -> ApiError:
+        return errors.not_found("Endpoint")
+
+    def method_not_allowed(self, allowed: list[str]) -> ApiError:
+        return errors.method_not_allowed(allowed)
+
+    def unauthorized(self) -> ApiError:
+        return errors.unauthorized()
+
+    def rate_limited(self, retry_after: int) -> ApiError:
+        return errors.rate_limited(retry_after)
+
+    def bad_request(self, reason: str) -> ApiError:
+        return errors.bad_request(reason)
+
+    def invalid_field(self, error: FieldError) -> ApiError:
+        return errors.from_field_error(error)
+
+    def internal_error(self) -> ApiError:
+        return errors.internal()

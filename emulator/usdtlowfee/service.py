@@ -1,0 +1,239 @@
+"""The USDTLowFee backend: users, wallets, energy orders, saved addresses. No HTTP.
+
+Every method checks everything before it changes anything, so a refused call never
+leaves a partial write. Callers hold the emulator lock. Reads that depend on orders
+settle the account's due moves first (lazily, each at the instant it was due).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.core.auth import KeyRing
+from emulator.core.clock import Clock
+from emulator.core.ids import IdSource
+from emulator.core.money import div_ceil
+
+from . import errors, tron
+from .fixtures import UsdtLowFeeFixtures
+from .models import (
+    DURATIONS,
+    ENERGY,
+    MAX_ENERGY,
+    MIN_ENERGY,
+    PRICE_UNIT_ENERGY,
+    Account,
+    Address,
+    EnergyOrder,
+    trx_text,
+)
+
+KEY_PREFIX = "ak_live_"
+
+
+class UsdtLowFeeBackend:
+    def __init__(self, fixtures: UsdtLowFeeFixtures, clock: Clock, ids: IdSource) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.keys = KeyRing()
+        self.accounts: dict[str, Account] = {}
+        self.orders: dict[int, EnergyOrder] = {}
+        self.prices: dict[int, int] = dict(fixtures.prices)  # durationHours -> sun per 65000 energy
+        self.delay_us = fixtures.fulfilment_delay_us
+        self.failing: dict[str, str] = dict(fixtures.failing)  # tronAddress -> failure reason
+        # Users and orders share one snowflake sequence; new user ids never meet a fixture's.
+        self.snowflake = tron.SnowflakeIds(max((a.user_id for a in fixtures.accounts), default=0))
+        # *(inferred)* address ids: one global counter (a database serial), after the fixtures'.
+        self.next_address_id = 1 + max((x.id for a in fixtures.accounts for x in a.addresses), default=0)
+        for spec in fixtures.accounts:
+            account = Account(
+                id=spec.id,
+                user_id=spec.user_id,
+                email=spec.email,
+                email_verified=spec.email_verified,
+                created_us=spec.created_us,
+                balance_sun=spec.balance_sun,
+                disabled=spec.disabled,
+                label=spec.label,
+            )
+            self._keep_account(account)
+            for key in spec.keys:
+                self.keys.add(key.key, spec.id, key.expires_us).revoked = key.revoked
+            for x in spec.addresses:
+                account.add_address(
+                    Address(
+                        id=x.id,
+                        account_id=account.id,
+                        tron_address=x.tron_address,
+                        label=x.label,
+                        created_us=x.created_us,
+                        is_default=x.is_default,
+                        usage_count=x.usage_count,
+                        last_used_us=x.last_used_us,
+                    )
+                )
+
+    # --- accounts -------------------------------------------------------------------
+    def _keep_account(self, account: Account) -> None:
+        self.accounts[account.id] = account
+
+    def clock_of(self, account: Account) -> Clock:
+        return account.clock or self.clock
+
+    def new_key(self) -> str:
+        # SPEC (inferred): 32 letters and digits; the emulator issues lowercase hex.
+        return KEY_PREFIX + self.ids.hex(32)
+
+    def create_account(
+        self,
+        balance_sun: int = 0,
+        email: str | None = None,
+        disabled: bool = False,
+        email_verified: bool = True,
+        label: str = "",
+        clock: Clock | None = None,
+    ) -> tuple[Account, str]:
+        now = (clock or self.clock).now_us()
+        account_id = "acct_" + self.ids.hex(16)
+        while account_id in self.accounts:  # pragma: no cover - 64 random bits
+            account_id = "acct_" + self.ids.hex(16)
+        account = Account(
+            id=account_id,
+            user_id=self.snowflake.next(now),
+            email=email or f"{account_id}@example.com",
+            email_verified=email_verified,
+            created_us=now,
+            balance_sun=balance_sun,
+            disabled=disabled,
+            label=label,
+            clock=clock,
+        )
+        self._keep_account(account)
+        key = self.new_key()
+        self.keys.add(key, account.id)
+        return account, key
+
+    def balance(self, account: Account, now_us: int) -> dict[str, int]:
+        account.settle(now_us)
+        return account.wallet()
+
+    def me(self, account: Account) -> dict[str, Any]:
+        return account.me()
+
+    # --- energy orders --------------------------------------------------------------
+    def price(self, energy_value: int, duration_hours: int) -> int:
+        """priceSun = ceil(energyValue × table[durationHours] / 65000) (SPEC, inferred)."""
+        return div_ceil(energy_value * self.prices[duration_hours], PRICE_UNIT_ENERGY)
+
+    def create_order(
+        self, account: Account, tron_address: str, energy_value: int, duration_hours: int, now_us: int
+    ) -> EnergyOrder:
+        # The routes validate first; these guard direct (domain) callers.
+        if not tron.is_address(tron_address):
+            raise errors.validation("data.tronAddress", "must be a valid TRON address")
+        if not MIN_ENERGY <= energy_value <= MAX_ENERGY:
+            raise errors.validation("data.energyValue", f"must be {MIN_ENERGY} to {MAX_ENERGY}")
+        if duration_hours not in DURATIONS:
+            raise errors.validation("data.durationHours", f"must be one of {DURATIONS}")
+        account.settle(now_us)  # a failed order's refund may be what pays for this one
+        price = self.price(energy_value, duration_hours)
+        if account.balance_sun < price:
+            raise errors.insufficient_balance(price, account.balance_sun)
+        order = EnergyOrder(
+            id=self.snowflake.next(now_us),
+            user_id=account.user_id,
+            account_id=account.id,
+            tron_address=tron_address,
+            energy_value=energy_value,
+            duration_hours=duration_hours,
+            price_sun=price,
+            created_us=now_us,
+            due_us=now_us + self.delay_us,
+            txid=self.ids.hex(64),
+            planned_failure=self.failing.get(tron_address),
+            updated_us=now_us,
+            status_updated_us=now_us,
+        )
+        account.add_order(order)
+        self.orders[order.id] = order
+        account.record_use(tron_address, now_us)
+        return order
+
+    def order_of(self, account: Account, order_id: int, now_us: int) -> EnergyOrder:
+        """The caller's own order, settled to now; anything else is 404."""
+        order = self.orders.get(order_id)
+        if order is None or order.account_id != account.id:
+            raise errors.not_found("Energy order")
+        account.settle(now_us)
+        return order
+
+    def list_orders(
+        self, account: Account, now_us: int, offset: int = 0, limit: int = 20, status: str | None = None
+    ) -> dict[str, Any]:
+        account.settle(now_us)
+        page, total = account.page(offset, limit, status)
+        return {"orders": [o.view() for o in page], "total": total, "offset": offset, "limit": limit}
+
+    def force(self, order_id: int, target: str, reason: str | None = None) -> EnergyOrder:
+        """The control plane's transition: due moves first, then the forced one, now."""
+        order = self.orders.get(order_id)
+        if order is None:
+            raise KeyError(order_id)
+        account = self.accounts[order.account_id]
+        now_us = self.clock_of(account).now_us()
+        account.settle(now_us)
+        ENERGY.check(order.status, target)  # TransitionError, unknown targets included
+        if reason is not None and target != "failed":
+            raise ValueError("reason is only for a move to failed")
+        account.move(order, target, now_us, reason)
+        return order
+
+    def view(self, order: EnergyOrder) -> dict[str, Any]:
+        account = self.accounts[order.account_id]
+        account.settle(self.clock_of(account).now_us())
+        return order.view()
+
+    # --- saved addresses ------------------------------------------------------------
+    def create_address(
+        self, account: Account, tron_address: str, label: str, is_default: bool, now_us: int
+    ) -> Address:
+        if tron_address in account.address_by_tron:
+            raise errors.conflict(f"Address {tron_address} is already saved")
+        address = Address(self.next_address_id, account.id, tron_address, label, now_us, is_default)
+        self.next_address_id += 1
+        account.add_address(address)
+        return address
+
+    def addresses(self, account: Account) -> dict[str, Any]:
+        views = [a.view() for a in account.addresses.values()]
+        return {"addresses": views, "total": len(views)}
+
+    def address_of(self, account: Account, address_id: int) -> Address:
+        address = account.addresses.get(address_id)
+        if address is None:
+            raise errors.not_found("Address")
+        return address
+
+    def set_label(self, account: Account, address_id: int, label: str) -> Address:
+        address = self.address_of(account, address_id)
+        address.label = label
+        return address
+
+    def set_default(self, account: Account, address_id: int) -> None:
+        account.make_default(self.address_of(account, address_id))
+
+    def delete_address(self, account: Account, address_id: int) -> None:
+        account.remove_address(self.address_of(account, address_id))
+
+    # --- banner -----------------------------------------------------------------------
+    def ready_keys(self) -> list[tuple[str, str, str]]:
+        """(account id, what it holds, key) for every usable fixture key, for the banner."""
+        now = self.clock.now_us()
+        rows = []
+        for record in self.keys.records.values():
+            account = self.accounts[record.account_id]
+            if self.keys.resolve(record.key, now) is None or account.disabled:
+                continue
+            rows.append((account.id, trx_text(account.balance_sun), record.key))
+        return rows
+

@@ -1,0 +1,83 @@
+"""API keys (exact match, expiry, revocation) and reading the Authorization header."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.core.auth import AuthScheme, KeyRing
+
+KEY = "247xd_" + "a1" * 20
+SCHEME = AuthScheme("Bearer", r"247xd_[A-Za-z0-9]{40}")
+
+
+def header(value: str) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", b"application/json"), (b"authorization", value.encode("latin-1"))]
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_scheme_matches_case_insensitively(scheme: str) -> None:
+    assert SCHEME.key_from(header(f"{scheme} {KEY}")) == KEY
+
+
+def test_surrounding_whitespace_is_ignored() -> None:
+    assert SCHEME.key_from(header(f"  Bearer   {KEY}  ")) == KEY
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        KEY,  # no scheme
+        f"Basic {KEY}",
+        f"ApiKey {KEY}",
+        f"Bearer {KEY[:-1]}",  # 39 characters
+        f"Bearer {KEY}0",  # 41 characters
+        f"Bearer {KEY.upper()}",  # prefix must stay 247xd_
+        f"Bearer {KEY[:-1]}!",
+        f"Bearer {KEY} extra",
+        f"Bearer-{KEY}",
+    ],
+)
+def test_malformed_headers_give_no_key(value: str) -> None:
+    assert SCHEME.key_from(header(value)) is None
+
+
+def test_no_authorization_header_gives_no_key() -> None:
+    assert SCHEME.key_from([(b"accept", b"*/*")]) is None
+
+
+def test_the_first_authorization_header_decides() -> None:
+    headers = [(b"authorization", b"Basic x"), (b"authorization", f"Bearer {KEY}".encode())]
+    assert SCHEME.key_from(headers) is None
+
+
+def test_keys_resolve_exactly_to_their_account() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-1")
+    assert ring.resolve(KEY, 0) == "acct-1"
+    assert ring.resolve(KEY.upper(), 0) is None
+    assert ring.resolve(KEY[:-1] + "0", 0) is None
+
+
+def test_a_key_expires_at_its_instant_not_after() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-1", expires_us=1_000)
+    assert ring.resolve(KEY, 999) == "acct-1"
+    assert ring.resolve(KEY, 1_000) is None
+
+
+def test_a_revoked_key_resolves_to_nothing() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-1").revoked = True
+    assert ring.resolve(KEY, 0) is None
+
+
+def test_one_account_may_hold_many_keys() -> None:
+    ring = KeyRing()
+    other = "247xd_" + "b2" * 20
+    ring.add(KEY, "acct-1")
+    ring.add(other, "acct-1")
+    ring.add("247xd_" + "c3" * 20, "acct-2")
+    assert sorted(r.key for r in ring.keys_of("acct-1")) == sorted([KEY, other])
