@@ -148,10 +148,8 @@ def _fill(source: str, url: str, service_id: str, option_id: str) -> str:
 def test_the_seed_python_example_runs_against_the_served_emulator(tmp_path: Path) -> None:
     with serve() as served:
         script = tmp_path / "example.py"
-        script.write_text(
-            _fill((HERE / "seed_examples/example.py").read_text("utf-8"), served.url, *_first_otp_ids(served.url)),
-            encoding="utf-8",
-        )
+        source = (HERE / "seed_examples/example.py").read_text("utf-8")
+        script.write_text(_fill(source, served.url, *_first_otp_ids(served.url)), encoding="utf-8")
         result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "เหรียญ: 500.0" in result.stdout
@@ -162,10 +160,8 @@ def test_the_seed_python_example_runs_against_the_served_emulator(tmp_path: Path
 def test_the_seed_nodejs_example_runs_against_the_served_emulator(tmp_path: Path) -> None:
     with serve() as served:
         script = tmp_path / "example.mjs"
-        script.write_text(
-            _fill((HERE / "seed_examples/example.mjs").read_text("utf-8"), served.url, *_first_otp_ids(served.url)),
-            encoding="utf-8",
-        )
+        source = (HERE / "seed_examples/example.mjs").read_text("utf-8")
+        script.write_text(_fill(source, served.url, *_first_otp_ids(served.url)), encoding="utf-8")
         result = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "เหรียญ: 500" in result.stdout

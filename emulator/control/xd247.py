@@ -73,7 +73,7 @@ async def transition(request: Request) -> Response:
         target = v.string(data, "to", max_len=32)
     except FieldError as exc:
         raise invalid(exc) from None
-    extra = {k: data[k] for k in ("otpCode", "delivered") if k in data}
+    extra: dict[str, object] = {k: data[k] for k in ("otpCode", "delivered") if k in data}
     emu = emulator_of(request)
     with emu.lock:
         try:

@@ -133,14 +133,14 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
             )
         )
     for where, raw in _items(doc, "socialServices", path):
-        options = []
+        social_options: list[SocialOption] = []
         for ow, o in _items(raw, "options", where):
             low = v.integer(o, "min", ow, low=1)
             high = v.integer(o, "max", ow, low=low)
             per_minute = None if o.get("deliveryPerMinute") is None else v.integer(
                 o, "deliveryPerMinute", ow, low=1
             )
-            options.append(
+            social_options.append(
                 SocialOption(
                     id=v.uuid_string(o, "id", ow),
                     name=v.string(o, "name", ow),
@@ -156,7 +156,7 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
                 id=v.uuid_string(raw, "id", where),
                 name=v.string(raw, "name", where),
                 platform=v.string(raw, "platform", where),
-                options=options,
+                options=social_options,
             )
         )
     for where, raw in _items(doc, "premiumServices", path):

@@ -220,6 +220,7 @@ class Xd247Backend:
                 delivered = extra.get("delivered")
                 order.delivered_final = order.delivered(now_us) if delivered is None else delivered
         if target == "refunded":
+            assert not isinstance(order, PremiumOrder)  # its table has no refunded
             amount = order.refund_amount()
             self.accounts[order.account_id].coins += amount
             order.refunded_amount = amount
