@@ -80,16 +80,38 @@ def to_datetime(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
+_DATES: dict[int, str] = {}
+
+
+def _date(day: int) -> str:
+    """`YYYY-MM-DD` of a day since the epoch, cached: timestamps are rendered on every read
+    of every order, and most of them fall on a handful of days."""
+    text = _DATES.get(day)
+    if text is None:
+        dt = _EPOCH + timedelta(days=day)
+        text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
+        if len(_DATES) >= 4096:
+            _DATES.clear()
+        _DATES[day] = text
+    return text
+
+
 def iso_ms(us: int) -> str:
     """`2024-01-01T00:20:00.000Z` — 247xd's format (seed section 6)."""
-    dt = to_datetime(us)
-    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+    ms, _ = divmod(us, 1000)
+    seconds, milli = divmod(ms, 1000)
+    day, rest = divmod(seconds, 86_400)
+    hour, rest = divmod(rest, 3600)
+    minute, second = divmod(rest, 60)
+    return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
 
 
 def iso_s(us: int) -> str:
     """`2025-01-15T10:30:00Z` — USDTLowFee's format (seed, general rules)."""
-    dt = to_datetime(us)
-    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
+    day, rest = divmod(us // US_PER_S, 86_400)
+    hour, rest = divmod(rest, 3600)
+    minute, second = divmod(rest, 60)
+    return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
 def parse_iso(text: str) -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emulator.core import clock as clock_mod
 from emulator.core.clock import (
@@ -208,3 +212,10 @@ def test_seconds_to_us_rounds_to_the_nearest_microsecond() -> None:
 def test_seconds_to_us_refuses_amounts_beyond_floats() -> None:
     with pytest.raises(ValueError):
         seconds_to_us(1e305)
+
+
+@given(st.integers(min_value=parse_iso("0001-01-01T00:00:00Z"), max_value=LATEST_US))
+def test_fast_iso_formatting_matches_datetime_for_any_instant(us: int) -> None:
+    dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    assert iso_ms(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+    assert iso_s(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
