@@ -18,6 +18,21 @@ class IdSource:
         self.seed = seed if seed is not None else secrets.randbits(32)
         self._rng = random.Random(self.seed)
         self._faker: Faker | None = None
+        self._orders = UuidCodec(self.seed, "orders")
+        self._codes = UuidCodec(self.seed, "otp-codes")
+
+    def order_uuid(self, number: int) -> str:
+        return self._orders.encode(number)
+
+    def order_number(self, text: str) -> int | None:
+        """The order number behind an order uuid (any case), or None if it is not one."""
+        n = self._orders.decode(text)
+        return n if n is not None and n >> 64 == 0 else None
+
+    def otp_code(self, number: int, digits: int = 6) -> str:
+        """The code an OTP order's SMS carries: derived from the seed and the order number,
+        so nothing is stored per order and the same run gives the same codes."""
+        return f"{self._codes.scramble(number) % 10**digits:0{digits}d}"
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -42,6 +57,68 @@ class IdSource:
             fake.seed_instance(self.seed)
             self._faker = fake
         return self._faker
+
+
+_BITS = 122  # the random bits of a version-4 uuid
+_MASK = (1 << _BITS) - 1
+_HALF = _BITS // 2
+
+
+class UuidCodec:
+    """A seeded bijection between order numbers (0, 1, 2, ...) and version-4 uuids.
+
+    The uuids look random, are the same for the same seed, and decode back to the number,
+    so a store can keep orders in arrays by number with no id string or index per order.
+    Each round (multiply by an odd number mod 2^122, then xor-shift by half the width) is
+    invertible; three rounds mix every bit of the number into every bit of the uuid.
+    """
+
+    __slots__ = ("key", "multipliers", "inverses")
+
+    def __init__(self, seed: int, purpose: str) -> None:
+        rng = random.Random(f"{purpose}:{seed}")
+        self.key = rng.getrandbits(_BITS)
+        self.multipliers = [rng.getrandbits(_BITS) | 1 for _ in range(3)]
+        self.inverses = [pow(m, -1, 1 << _BITS) for m in reversed(self.multipliers)]
+
+    def scramble(self, n: int) -> int:
+        x = n ^ self.key
+        for m in self.multipliers:
+            x = (x * m) & _MASK
+            x ^= x >> _HALF
+        return x
+
+    def unscramble(self, x: int) -> int:
+        for inverse in self.inverses:
+            x ^= x >> _HALF  # its own inverse: the shift is at least half the width
+            x = (x * inverse) & _MASK
+        return x ^ self.key
+
+    def encode(self, n: int) -> str:
+        x = self.scramble(n)
+        # Lay the 122 bits around the version (4) and variant (10) bits of RFC 9562.
+        value = (
+            (x >> 74) << 80
+            | 0x4 << 76
+            | ((x >> 62) & 0xFFF) << 64
+            | 0x2 << 62
+            | (x & ((1 << 62) - 1))
+        )
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def decode(self, text: str) -> int | None:
+        """The number behind a uuid this codec made; None for any other string."""
+        if len(text) != 36 or text[8] != "-" or text[13] != "-" or text[18] != "-" or text[23] != "-":
+            return None
+        try:
+            value = int(text.replace("-", ""), 16)
+        except ValueError:
+            return None
+        if (value >> 76) & 0xF != 4 or (value >> 62) & 0x3 != 2:
+            return None
+        x = (value >> 80) << 74 | ((value >> 64) & 0xFFF) << 62 | (value & ((1 << 62) - 1))
+        return self.unscramble(x)
 
 
 class Snowflake:

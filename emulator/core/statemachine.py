@@ -18,20 +18,20 @@ class TransitionError(Exception):
 
 
 class StateMachine:
-    __slots__ = ("name", "table", "initial")
+    __slots__ = ("name", "table", "initial", "statuses")
 
     def __init__(self, name: str, initial: str, table: Mapping[str, tuple[str, ...]]) -> None:
         for status, targets in table.items():
             unknown = [t for t in targets if t not in table]
             if unknown:
                 raise ValueError(f"{name}: {status} -> unknown statuses {unknown}")
+        if initial not in table:
+            raise ValueError(f"{name}: the initial status {initial!r} is not in the table")
         self.name = name
         self.initial = initial
         self.table = dict(table)
-
-    @property
-    def statuses(self) -> tuple[str, ...]:
-        return tuple(self.table)
+        # The initial status first: a status can be stored as its index, the initial as 0.
+        self.statuses: tuple[str, ...] = (initial, *(s for s in table if s != initial))
 
     def allowed(self, status: str) -> tuple[str, ...]:
         return self.table[status]

@@ -66,6 +66,20 @@ def _seconds(obj: dict[str, Any], name: str, path: str, default: float | None) -
     return seconds_to_us(seconds)
 
 
+PHONE_PATTERN_RE = re.compile(r"[0-9][0-9#]{3,14}")
+
+
+def _phone_pattern(obj: dict[str, Any], where: str) -> str:
+    """Digits and # (one random digit each), starting with a digit: a number is kept as
+    an integer and shown zero-padded to the pattern's length."""
+    if "phonePattern" not in obj:
+        return "08########"
+    pattern = v.string(obj, "phonePattern", where)
+    if PHONE_PATTERN_RE.fullmatch(pattern) is None:
+        raise FieldError(where + "phonePattern", "must be 4 to 15 digits or #, starting with a digit")
+    return pattern
+
+
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
     if name not in obj:
         return []
@@ -113,6 +127,8 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
         )
     for where, raw in _items(doc, "otpServices", path):
         expiry = _seconds(raw, "expiresInSeconds", where, DEFAULT_OTP_EXPIRY_S)
+        service_expiry = expiry if expiry is not None else DEFAULT_OTP_EXPIRY_S * US_PER_S
+        service_id = v.uuid_string(raw, "id", where)
         options = [
             PriceOption(
                 id=v.uuid_string(o, "id", ow),
@@ -120,19 +136,22 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
                 price=_coins(o, "price", ow),
                 stock=v.integer(o, "stock", ow, low=0),
                 sms_delay_us=_seconds(o, "smsDelaySeconds", ow, 30),
-                phone_pattern=v.string(o, "phonePattern", ow) if "phonePattern" in o else "08########",
+                phone_pattern=_phone_pattern(o, ow),
+                service_id=service_id,
+                expires_us=service_expiry,
             )
             for ow, o in _items(raw, "priceOptions", where)
         ]
         out.otp.append(
             OtpService(
-                id=v.uuid_string(raw, "id", where),
+                id=service_id,
                 name=v.string(raw, "name", where),
-                expires_us=expiry if expiry is not None else DEFAULT_OTP_EXPIRY_S * US_PER_S,
+                expires_us=service_expiry,
                 price_options=options,
             )
         )
     for where, raw in _items(doc, "socialServices", path):
+        social_id = v.uuid_string(raw, "id", where)
         social_options: list[SocialOption] = []
         for ow, o in _items(raw, "options", where):
             low = v.integer(o, "min", ow, low=1)
@@ -149,11 +168,12 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
                     max=high,
                     start_delay_us=_seconds(o, "startDelaySeconds", ow, 60) or 0,
                     per_minute=per_minute,
+                    service_id=social_id,
                 )
             )
         out.social.append(
             SocialService(
-                id=v.uuid_string(raw, "id", where),
+                id=social_id,
                 name=v.string(raw, "name", where),
                 platform=v.string(raw, "platform", where),
                 options=social_options,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import US_PER_S, Clock, iso_ms
 from emulator.core.money import coins
 from emulator.core.statemachine import StateMachine
+
+if TYPE_CHECKING:
+    from emulator.core.ids import IdSource
 
 # SPEC, 247xd OTP numbers (inferred table).
 OTP = StateMachine(
@@ -51,6 +56,9 @@ class PriceOption:
     stock: int
     sms_delay_us: int | None  # None: the SMS never arrives
     phone_pattern: str = "08########"
+    service_id: str = ""
+    expires_us: int = 0  # how long its orders wait for their SMS (the service's setting)
+    number: int = -1  # its place in the order book's item list
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "price": coins(self.price), "stock": self.stock}
@@ -80,6 +88,8 @@ class SocialOption:
     max: int
     start_delay_us: int
     per_minute: int | None  # None: delivery never progresses
+    service_id: str = ""
+    number: int = -1
 
     def view(self) -> dict[str, Any]:
         return {
@@ -115,6 +125,7 @@ class PremiumService:
     stock: int
     duration_days: int
     credential_fields: tuple[str, ...]
+    number: int = -1
 
     def view(self) -> dict[str, Any]:
         return {
@@ -133,37 +144,193 @@ class Account:
     banned: bool = False
     label: str = ""
     clock: Clock | None = None  # its own test clock, else the emulator's
-    order_ids: list[str] = field(default_factory=list)
+    number: int = -1  # its place in the order book's account list
+    orders: array[int] = field(default_factory=lambda: array("I"))  # order numbers, oldest first
+
+
+OTP_KIND, SOCIAL_KIND, PREMIUM_KIND = 0, 1, 2
+NOT_REFUNDED = -1
 
 
 @dataclass(slots=True)
-class OtpOrder:
-    id: str
-    account_id: str
-    service_id: str
-    price_option_id: str
-    phone_number: str
-    price: int
-    created_us: int
-    expires_us: int
-    sms_us: int | None
-    otp_code: str
-    status: str = "waiting_sms"
-    updated_us: int = 0
-    refunded_amount: int | None = None
+class SocialExtra:
+    link: str
+    quantity: int
+    start_count: int
+    start_us: int
+    per_minute: int | None
+    delivered_final: int | None = None  # fixed once delivery stops
 
+
+class OrderBook(Mapping[str, "Order"]):
+    """Every 247xd order, as parallel arrays: about 50 bytes an order, so a server holding
+    100,000 orders stays small. Orders are numbered in creation order; the uuid a client
+    sees is a seeded, reversible scramble of that number (IdSource.order_uuid), so no id
+    string or dict entry is kept per order. Order objects are short-lived views."""
+
+    def __init__(self, ids: IdSource, accounts: list[Account], items: list[Any]) -> None:
+        self.ids = ids
+        self.accounts = accounts  # by Account.number
+        self.catalog = items  # catalog items by their number
+        self.kind = bytearray()
+        self.account = array("I")
+        self.item = array("I")
+        self.price = array("q")
+        self.created = array("q")
+        self.updated = array("q")
+        self.status = bytearray()  # index into the kind's machine.statuses
+        self.refunded = array("q")
+        self.phone = array("Q")  # OTP: the phone number's digits
+        self.extra: dict[int, Any] = {}  # social: SocialExtra; premium: credentials; OTP: a forced code
+
+    def add(self, kind: int, account: Account, item: Any, price: int, now_us: int, phone: int = 0) -> int:
+        n = len(self.kind)
+        self.kind.append(kind)
+        self.account.append(account.number)
+        self.item.append(item.number)
+        self.price.append(price)
+        self.created.append(now_us)
+        self.updated.append(now_us)
+        self.status.append(0)  # every machine's initial status comes first
+        self.refunded.append(NOT_REFUNDED)
+        self.phone.append(phone)
+        account.orders.append(n)
+        return n
+
+    def view(self, n: int) -> Order:
+        return _VIEWS[self.kind[n]](self, n)
+
+    def number_of(self, order_id: str) -> int | None:
+        n = self.ids.order_number(order_id)
+        return n if n is not None and n < len(self.kind) else None
+
+    # Mapping by the uuid the API shows
+    def __getitem__(self, order_id: str) -> Order:
+        n = self.number_of(order_id)
+        if n is None:
+            raise KeyError(order_id)
+        return self.view(n)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self.ids.order_uuid(n) for n in range(len(self.kind)))
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def __contains__(self, order_id: object) -> bool:
+        return isinstance(order_id, str) and self.number_of(order_id) is not None
+
+
+class _OrderView:
+    __slots__ = ("book", "n")
+    kind = ""
+    machine: StateMachine
+
+    def __init__(self, book: OrderBook, n: int) -> None:
+        self.book = book
+        self.n = n
+
+    @property
+    def id(self) -> str:
+        return self.book.ids.order_uuid(self.n)
+
+    @property
+    def account_id(self) -> str:
+        return self.book.accounts[self.book.account[self.n]].id
+
+    @property
+    def item(self) -> Any:
+        return self.book.catalog[self.book.item[self.n]]
+
+    @property
+    def status(self) -> str:
+        return self.machine.statuses[self.book.status[self.n]]
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self.book.status[self.n] = self.machine.statuses.index(value)
+
+    @property
+    def price(self) -> int:
+        return self.book.price[self.n]
+
+    @property
+    def created_us(self) -> int:
+        return self.book.created[self.n]
+
+    @property
+    def updated_us(self) -> int:
+        return self.book.updated[self.n]
+
+    @updated_us.setter
+    def updated_us(self, value: int) -> None:
+        self.book.updated[self.n] = value
+
+    @property
+    def refunded_amount(self) -> int | None:
+        amount = self.book.refunded[self.n]
+        return None if amount == NOT_REFUNDED else amount
+
+    @refunded_amount.setter
+    def refunded_amount(self, value: int) -> None:
+        self.book.refunded[self.n] = value
+
+    def _move_to(self, status: str, at_us: int) -> None:
+        self.status = status
+        self.book.updated[self.n] = at_us
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _OrderView) and other.book is self.book and other.n == self.n
+
+    def __hash__(self) -> int:
+        return hash((id(self.book), self.n))
+
+
+class OtpOrder(_OrderView):
+    __slots__ = ()
     kind = "otp"
     machine = OTP
 
+    @property
+    def service_id(self) -> str:
+        return self.item.service_id  # type: ignore[no-any-return]
+
+    @property
+    def price_option_id(self) -> str:
+        return self.item.id  # type: ignore[no-any-return]
+
+    @property
+    def phone_number(self) -> str:
+        return str(self.book.phone[self.n]).zfill(len(self.item.phone_pattern))
+
+    @property
+    def expires_us(self) -> int:
+        return self.book.created[self.n] + self.item.expires_us  # type: ignore[no-any-return]
+
+    @property
+    def sms_us(self) -> int | None:
+        delay = self.item.sms_delay_us
+        return None if delay is None else self.book.created[self.n] + delay
+
+    @property
+    def otp_code(self) -> str:
+        forced = self.book.extra.get(self.n)
+        return forced if forced is not None else self.book.ids.otp_code(self.n)
+
+    @otp_code.setter
+    def otp_code(self, value: str) -> None:
+        self.book.extra[self.n] = value
+
     def settle(self, now_us: int) -> None:
         """Apply the moves that came due by `now_us`, each at the instant it was due."""
-        if self.status != "waiting_sms":
+        if self.book.status[self.n] != 0:  # only waiting_sms moves by itself
             return
+        expires = self.expires_us
         sms = self.sms_us
-        if sms is not None and sms < self.expires_us and now_us >= sms:
-            self.status, self.updated_us = "completed", sms
-        elif now_us >= self.expires_us:
-            self.status, self.updated_us = "expired", self.expires_us
+        if sms is not None and sms < expires and now_us >= sms:
+            self._move_to("completed", sms)
+        elif now_us >= expires:
+            self._move_to("expired", expires)
 
     def refund_amount(self) -> int:
         return self.price
@@ -179,70 +346,88 @@ class OtpOrder:
         }
 
     def view(self, now_us: int) -> dict[str, Any]:
+        status = self.status
         data = {
             "orderId": self.id,
             "serviceId": self.service_id,
             "priceOptionId": self.price_option_id,
             "phoneNumber": self.phone_number,
-            "status": self.status,
+            "status": status,
             "price": coins(self.price),
-            "otpCode": self.otp_code if self.status == "completed" else None,
+            "otpCode": self.otp_code if status == "completed" else None,
             "expiresAt": iso_ms(self.expires_us),
             "createdAt": iso_ms(self.created_us),
             "updatedAt": iso_ms(self.updated_us),
         }
-        if self.refunded_amount is not None:
-            data["refundedAmount"] = coins(self.refunded_amount)
+        refunded = self.refunded_amount
+        if refunded is not None:
+            data["refundedAmount"] = coins(refunded)
         return data
 
 
-@dataclass(slots=True)
-class SocialOrder:
-    id: str
-    account_id: str
-    service_id: str
-    option_id: str
-    link: str
-    quantity: int
-    price: int
-    start_count: int
-    created_us: int
-    start_us: int
-    per_minute: int | None
-    status: str = "pending"
-    updated_us: int = 0
-    delivered_final: int | None = None  # fixed once delivery stops
-    refunded_amount: int | None = None
-
+class SocialOrder(_OrderView):
+    __slots__ = ()
     kind = "social"
     machine = SOCIAL
 
+    @property
+    def extra(self) -> SocialExtra:
+        return self.book.extra[self.n]  # type: ignore[no-any-return]
+
+    @property
+    def service_id(self) -> str:
+        return self.item.service_id  # type: ignore[no-any-return]
+
+    @property
+    def option_id(self) -> str:
+        return self.item.id  # type: ignore[no-any-return]
+
+    @property
+    def quantity(self) -> int:
+        return self.extra.quantity
+
+    @property
+    def start_us(self) -> int:
+        return self.extra.start_us
+
+    @property
+    def per_minute(self) -> int | None:
+        return self.extra.per_minute
+
+    @property
+    def delivered_final(self) -> int | None:
+        return self.extra.delivered_final
+
     def completes_us(self) -> int | None:
-        if not self.per_minute:
+        extra = self.extra
+        if not extra.per_minute:
             return None
         # The first instant at which start + elapsed * rate covers the whole quantity.
-        return self.start_us + -(-self.quantity * MINUTE_US // self.per_minute)
+        return extra.start_us + -(-extra.quantity * MINUTE_US // extra.per_minute)
 
     def delivered(self, now_us: int) -> int:
-        if self.delivered_final is not None:
-            return self.delivered_final
-        if self.status == "pending" or not self.per_minute or now_us <= self.start_us:
+        extra = self.extra
+        if extra.delivered_final is not None:
+            return extra.delivered_final
+        if self.status == "pending" or not extra.per_minute or now_us <= extra.start_us:
             return 0
-        return min(self.quantity, (now_us - self.start_us) * self.per_minute // MINUTE_US)
+        return min(extra.quantity, (now_us - extra.start_us) * extra.per_minute // MINUTE_US)
 
     def settle(self, now_us: int) -> None:
-        if self.status == "pending" and now_us >= self.start_us:
-            self.status, self.updated_us = "processing", self.start_us
+        extra = self.extra
+        if self.status == "pending" and now_us >= extra.start_us:
+            self._move_to("processing", extra.start_us)
         if self.status == "processing":
             done = self.completes_us()
             if done is not None and now_us >= done:
-                self.status, self.updated_us = "completed", done
-                self.delivered_final = self.quantity
+                self._move_to("completed", done)
+                extra.delivered_final = extra.quantity
 
     def refund_amount(self) -> int:
+        extra = self.extra
         if self.status == "partial":
-            undelivered = self.quantity - (self.delivered_final or 0)
-            return self.price * undelivered // self.quantity  # shares round down (SPEC)
+            undelivered = extra.quantity - (extra.delivered_final or 0)
+            return self.price * undelivered // extra.quantity  # shares round down (SPEC)
         return self.price
 
     def created_view(self) -> dict[str, Any]:
@@ -250,42 +435,46 @@ class SocialOrder:
         return {"orderId": self.id, "status": self.status, "price": coins(self.price)}
 
     def view(self, now_us: int) -> dict[str, Any]:
+        extra = self.extra
         delivered = self.delivered(now_us)
         data = {
             "orderId": self.id,
             "serviceId": self.service_id,
             "optionId": self.option_id,
-            "link": self.link,
-            "quantity": self.quantity,
+            "link": extra.link,
+            "quantity": extra.quantity,
             "status": self.status,
             "price": coins(self.price),
-            "startCount": self.start_count,
+            "startCount": extra.start_count,
             "delivered": delivered,
-            "remains": self.quantity - delivered,
+            "remains": extra.quantity - delivered,
             "createdAt": iso_ms(self.created_us),
             "updatedAt": iso_ms(self.updated_us),
         }
-        if self.refunded_amount is not None:
-            data["refundedAmount"] = coins(self.refunded_amount)
+        refunded = self.refunded_amount
+        if refunded is not None:
+            data["refundedAmount"] = coins(refunded)
         return data
 
 
-@dataclass(slots=True)
-class PremiumOrder:
-    id: str
-    account_id: str
-    service_id: str
-    price: int
-    credentials: dict[str, str]
-    created_us: int
-    status: str = "completed"
-    updated_us: int = 0
-
+class PremiumOrder(_OrderView):
+    __slots__ = ()
     kind = "premium"
     machine = PREMIUM
 
+    @property
+    def service_id(self) -> str:
+        return self.item.id  # type: ignore[no-any-return]
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return self.book.extra[self.n]  # type: ignore[no-any-return]
+
     def settle(self, now_us: int) -> None:
         return None
+
+    def refund_amount(self) -> int:
+        return self.price
 
     def created_view(self) -> dict[str, Any]:
         # Seed section 8, POST /premium/orders response.
@@ -303,3 +492,4 @@ class PremiumOrder:
 
 
 Order = OtpOrder | SocialOrder | PremiumOrder
+_VIEWS: tuple[type[Order], ...] = (OtpOrder, SocialOrder, PremiumOrder)

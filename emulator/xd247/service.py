@@ -18,12 +18,17 @@ from emulator.core.statemachine import TransitionError
 from . import errors
 from .catalog import Xd247Fixtures
 from .models import (
+    OTP_KIND,
+    PREMIUM_KIND,
+    SOCIAL_KIND,
     Account,
     Order,
+    OrderBook,
     OtpOrder,
     PremiumOrder,
     PremiumService,
     PriceOption,
+    SocialExtra,
     SocialOption,
     SocialOrder,
 )
@@ -38,20 +43,27 @@ class Xd247Backend:
         self.ids = ids
         self.keys = KeyRing()
         self.accounts: dict[str, Account] = {}
-        self.orders: dict[str, Order] = {}
+        self.account_list: list[Account] = []  # by Account.number
+        items: list[Any] = [
+            *(o for s in fixtures.otp for o in s.price_options),
+            *(o for s in fixtures.social for o in s.options),
+            *fixtures.premium,
+        ]
+        for number, item in enumerate(items):
+            item.number = number
+        self.orders = OrderBook(ids, self.account_list, items)
         self.otp_services = fixtures.otp
         self.social_services = fixtures.social
         self.premium_services = fixtures.premium
         self.price_options: dict[str, tuple[str, PriceOption]] = {
             o.id: (s.id, o) for s in fixtures.otp for o in s.price_options
         }
-        self.otp_expiry = {s.id: s.expires_us for s in fixtures.otp}
         self.social_options: dict[str, tuple[str, SocialOption]] = {
             o.id: (s.id, o) for s in fixtures.social for o in s.options
         }
         self.premium: dict[str, PremiumService] = {s.id: s for s in fixtures.premium}
         for spec in fixtures.accounts:
-            self.accounts[spec.id] = Account(spec.id, spec.coins, spec.banned, spec.label)
+            self._add_account(Account(spec.id, spec.coins, spec.banned, spec.label))
             for key in spec.keys:
                 self.keys.add(key.key, spec.id, key.expires_us).revoked = key.revoked
 
@@ -59,14 +71,19 @@ class Xd247Backend:
     def clock_of(self, account: Account) -> Clock:
         return account.clock or self.clock
 
+    def _add_account(self, account: Account) -> Account:
+        account.number = len(self.account_list)
+        self.account_list.append(account)
+        self.accounts[account.id] = account
+        return account
+
     def new_key(self) -> str:
         return "247xd_" + self.ids.hex(40)
 
     def create_account(
         self, coins_h: int, banned: bool = False, label: str = "", clock: Clock | None = None
     ) -> tuple[Account, str]:
-        account = Account("acct_" + self.ids.hex(16), coins_h, banned, label, clock)
-        self.accounts[account.id] = account
+        account = self._add_account(Account("acct_" + self.ids.hex(16), coins_h, banned, label, clock))
         key = self.new_key()
         self.keys.add(key, account.id)
         return account, key
@@ -90,14 +107,14 @@ class Xd247Backend:
             raise errors.insufficient_coins()
         account.coins -= amount
 
-    def _keep(self, account: Account, order: Order) -> None:
-        self.orders[order.id] = order
-        account.order_ids.append(order.id)
-
     def order_of(self, account: Account, kind: str, order_id: str, now_us: int) -> Order:
         """The caller's own order of that kind, settled to now; anything else is 404."""
-        order = self.orders.get(order_id)
-        if order is None or order.account_id != account.id or order.kind != kind:
+        book = self.orders
+        n = book.number_of(order_id)
+        if n is None or book.account[n] != account.number:
+            raise errors.not_found()
+        order = book.view(n)
+        if order.kind != kind:
             raise errors.not_found()
         order.settle(now_us)
         return order
@@ -106,29 +123,16 @@ class Xd247Backend:
         self, account: Account, service_id: str, option_id: str, now_us: int
     ) -> OtpOrder:
         found = self.price_options.get(option_id)
-        if service_id not in self.otp_expiry or found is None or found[0] != service_id:
+        if found is None or found[0] != service_id:
             raise errors.not_found()
         option = found[1]
         if option.stock <= 0:
             raise errors.out_of_stock()
         self._debit(account, option.price)
         option.stock -= 1
-        fake = self.ids.faker
-        order = OtpOrder(
-            id=self.ids.uuid(),
-            account_id=account.id,
-            service_id=service_id,
-            price_option_id=option_id,
-            phone_number=fake.numerify(option.phone_pattern),
-            price=option.price,
-            created_us=now_us,
-            expires_us=now_us + self.otp_expiry[service_id],
-            sms_us=None if option.sms_delay_us is None else now_us + option.sms_delay_us,
-            otp_code=self.ids.digits(6),
-            updated_us=now_us,
-        )
-        self._keep(account, order)
-        return order
+        phone = int(self.ids.faker.numerify(option.phone_pattern))
+        n = self.orders.add(OTP_KIND, account, option, option.price, now_us, phone)
+        return OtpOrder(self.orders, n)
 
     def cancel_otp(self, account: Account, order_id: str, now_us: int) -> OtpOrder:
         order = self.order_of(account, "otp", order_id, now_us)
@@ -156,22 +160,15 @@ class Xd247Backend:
             raise errors.validation("quantity", f"ต้องอยู่ระหว่าง {option.min} ถึง {option.max}")
         price = div_half_up(option.price_per_1000 * quantity, 1000)
         self._debit(account, price)
-        order = SocialOrder(
-            id=self.ids.uuid(),
-            account_id=account.id,
-            service_id=service_id,
-            option_id=option_id,
+        n = self.orders.add(SOCIAL_KIND, account, option, price, now_us)
+        self.orders.extra[n] = SocialExtra(
             link=link,
             quantity=quantity,
-            price=price,
             start_count=self.ids.randint(0, 50_000),
-            created_us=now_us,
             start_us=now_us + option.start_delay_us,
             per_minute=option.per_minute,
-            updated_us=now_us,
         )
-        self._keep(account, order)
-        return order
+        return SocialOrder(self.orders, n)
 
     def create_premium_order(self, account: Account, service_id: str, now_us: int) -> PremiumOrder:
         service = self.premium.get(service_id)
@@ -181,17 +178,9 @@ class Xd247Backend:
             raise errors.out_of_stock()
         self._debit(account, service.price)
         service.stock -= 1
-        order = PremiumOrder(
-            id=self.ids.uuid(),
-            account_id=account.id,
-            service_id=service_id,
-            price=service.price,
-            credentials=self._credentials(service),
-            created_us=now_us,
-            updated_us=now_us,
-        )
-        self._keep(account, order)
-        return order
+        n = self.orders.add(PREMIUM_KIND, account, service, service.price, now_us)
+        self.orders.extra[n] = self._credentials(service)
+        return PremiumOrder(self.orders, n)
 
     def _credentials(self, service: PremiumService) -> dict[str, str]:
         fake = self.ids.faker
@@ -209,16 +198,17 @@ class Xd247Backend:
         """One move of the order's table with its side effects, exactly once."""
         order.machine.check(order.status, target)
         if isinstance(order, OtpOrder):
-            if target == "completed":
-                order.otp_code = extra.get("otpCode") or order.otp_code
+            if target == "completed" and extra.get("otpCode"):
+                order.otp_code = extra["otpCode"]
         elif isinstance(order, SocialOrder):
+            social = order.extra
             if target == "processing":
-                order.start_us = now_us
+                social.start_us = now_us
             elif target == "completed":
-                order.delivered_final = order.quantity
+                social.delivered_final = social.quantity
             elif target in ("partial", "cancelled"):
                 delivered = extra.get("delivered")
-                order.delivered_final = order.delivered(now_us) if delivered is None else delivered
+                social.delivered_final = order.delivered(now_us) if delivered is None else delivered
         if target == "refunded":
             assert not isinstance(order, PremiumOrder)  # its table has no refunded
             amount = order.refund_amount()
@@ -229,9 +219,7 @@ class Xd247Backend:
 
     def force(self, order_id: str, target: str, extra: dict[str, Any]) -> Order:
         """The control plane's transition: due moves first, then the forced one."""
-        order = self.orders.get(order_id)
-        if order is None:
-            raise KeyError(order_id)
+        order = self.orders[order_id]  # KeyError: no such order
         now_us = self.clock_of(self.accounts[order.account_id]).now_us()
         order.settle(now_us)
         if target not in order.machine.table:

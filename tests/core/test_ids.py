@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 
-from emulator.core.ids import IdSource, Snowflake
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.core.ids import IdSource, Snowflake, UuidCodec
 
 
 def test_the_same_seed_gives_the_same_values_in_the_same_order() -> None:
@@ -87,3 +91,51 @@ def test_snowflakes_are_larger_than_2_to_the_53_for_present_day_instants() -> No
 
 def test_the_worker_number_is_kept_to_ten_bits() -> None:
     assert Snowflake(0, worker=0x7FF).worker == 0x3FF
+
+
+# --- order uuids: a seeded bijection, so orders need no id string ------------------------
+@given(st.integers(min_value=0, max_value=2**64 - 1), st.integers(min_value=0, max_value=2**32))
+def test_an_order_uuid_is_a_v4_uuid_that_decodes_back_to_its_number(number: int, seed: int) -> None:
+    ids = IdSource(seed)
+    text = ids.order_uuid(number)
+    parsed = uuid.UUID(text)
+    assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+    assert ids.order_number(text) == number
+    assert ids.order_number(text.upper()) == number
+
+
+def test_order_uuids_depend_on_the_seed_and_never_repeat() -> None:
+    first, second = IdSource(1), IdSource(2)
+    made = {first.order_uuid(n) for n in range(5000)}
+    assert len(made) == 5000
+    assert first.order_uuid(0) != second.order_uuid(0)
+    assert IdSource(1).order_uuid(42) == first.order_uuid(42)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "00000000-0000-4000-8000-000000000001",  # a uuid this codec never made (number > 2^64)
+        "fca61293-461f-4d93-8ce6-66ad169b5f0",  # short
+        "fca61293x461f-4d93-8ce6-66ad169b5f07",
+        "fca61293-461f-1d93-8ce6-66ad169b5f07",  # version 1
+        "zzzzzzzz-461f-4d93-8ce6-66ad169b5f07",
+        "",
+    ],
+)
+def test_strings_that_are_not_order_uuids_decode_to_nothing(text: str) -> None:
+    assert IdSource(7).order_number(text) is None
+
+
+def test_the_codec_scramble_is_a_bijection_on_its_122_bits() -> None:
+    codec = UuidCodec(3, "test")
+    for x in (0, 1, 2**61, 2**122 - 1, 123456789):
+        assert codec.unscramble(codec.scramble(x)) == x
+
+
+def test_otp_codes_are_six_digits_fixed_by_seed_and_number() -> None:
+    ids = IdSource(9)
+    codes = [ids.otp_code(n) for n in range(200)]
+    assert all(len(c) == 6 and c.isdigit() for c in codes)
+    assert codes == [IdSource(9).otp_code(n) for n in range(200)]
+    assert len(set(codes)) > 190

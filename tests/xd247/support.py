@@ -87,7 +87,7 @@ def snapshot(emu: Emulator) -> tuple[Any, ...]:
     """Everything a failed request must leave alone: coins, stock, orders."""
     backend = emu.xd247
     return (
-        tuple(sorted((a.id, a.coins, len(a.order_ids)) for a in backend.accounts.values())),
+        tuple(sorted((a.id, a.coins, len(a.orders)) for a in backend.accounts.values())),
         tuple((o.id, o.stock) for _, o in backend.price_options.values()),
         tuple((s.id, s.stock) for s in backend.premium.values()),
         len(backend.orders),

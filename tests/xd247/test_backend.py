@@ -111,7 +111,7 @@ def test_an_otp_order_debits_its_price_and_takes_one_from_stock(emu: Emulator, b
     order = backend.create_otp_order(account, LINE, LINE_AIS, now(emu))
     assert account.coins == 50_000 - 1_500
     assert backend.price_options[LINE_AIS][1].stock == 280
-    assert order.id in backend.orders and order.id in account.order_ids
+    assert order.id in backend.orders and order.n in account.orders
     created = order.created_view()
     assert set(created) == {"orderId", "phoneNumber", "status", "price", "expiresAt"}
     assert created["status"] == "waiting_sms"
@@ -485,7 +485,7 @@ def test_an_order_is_found_only_by_its_own_account_and_kind(emu: Emulator, backe
     refused(lambda: backend.order_of(demo, "social", order.id, now(emu)), 404, "NOT_FOUND")
     refused(lambda: backend.order_of(demo, "premium", order.id, now(emu)), 404, "NOT_FOUND")
     assert order.status == "waiting_sms"
-    assert backend.order_of(demo, "otp", order.id, now(emu)) is order
+    assert backend.order_of(demo, "otp", order.id, now(emu)) == order
 
 
 # --- forced transitions (the control plane's backend) --------------------------------------------

@@ -127,6 +127,16 @@ def mutate(path: list[Any], value: Any) -> dict[str, Any]:
         ),
         (["otpServices", 0, "expiresInSeconds"], 1e12, "247xd.otpServices[0].expiresInSeconds"),
         (["otpServices", 0, "priceOptions"], {}, "247xd.otpServices[0].priceOptions"),
+        (
+            ["otpServices", 0, "priceOptions", 0, "phonePattern"],
+            "+66 8########",
+            "247xd.otpServices[0].priceOptions[0].phonePattern",
+        ),
+        (
+            ["otpServices", 0, "priceOptions", 0, "phonePattern"],
+            "#812345678",
+            "247xd.otpServices[0].priceOptions[0].phonePattern",
+        ),
         (["socialServices", 0, "options", 0, "min"], 0, "247xd.socialServices[0].options[0].min"),
         (["socialServices", 0, "options", 0, "max"], 0, "247xd.socialServices[0].options[0].max"),
         (
@@ -176,3 +186,15 @@ def test_each_parse_gives_fresh_objects_so_stock_changes_do_not_leak() -> None:
     first = loaded.xd247()
     first.otp[0].price_options[0].stock = 0
     assert loaded.xd247().otp[0].price_options[0].stock > 0
+
+
+def test_a_phone_pattern_fills_each_hash_with_a_digit_and_keeps_leading_zeros() -> None:
+    from emulator.core.clock import Clock
+    from emulator.core.ids import IdSource
+    from emulator.xd247.service import Xd247Backend
+
+    doc = mutate(["otpServices", 0, "priceOptions", 0, "phonePattern"], "0006######")
+    backend = Xd247Backend(catalog.parse(doc), Clock(0, frozen=True), IdSource(1))
+    account = backend.accounts["a"]
+    numbers = [backend.create_otp_order(account, OTP_TEST_SERVICE, OTP_NEVER, 0).phone_number for _ in range(3)]
+    assert all(len(n) == 10 and n.startswith("0006") and n.isdigit() for n in numbers)

@@ -55,7 +55,7 @@ def test_threads_with_their_own_clients_never_double_spend() -> None:
     owner = emu.xd247.accounts[account["accountId"]]
     assert owner.coins == 0
     assert min(coins_seen) >= 0
-    assert len(owner.order_ids) == N
+    assert len(owner.orders) == N
     assert emu.xd247.price_options[OTP_NEVER][1].stock == stock_before - N
 
 
