@@ -196,5 +196,6 @@ def test_a_phone_pattern_fills_each_hash_with_a_digit_and_keeps_leading_zeros() 
     doc = mutate(["otpServices", 0, "priceOptions", 0, "phonePattern"], "0006######")
     backend = Xd247Backend(catalog.parse(doc), Clock(0, frozen=True), IdSource(1))
     account = backend.accounts["a"]
-    numbers = [backend.create_otp_order(account, OTP_TEST_SERVICE, OTP_NEVER, 0).phone_number for _ in range(3)]
+    orders = [backend.create_otp_order(account, OTP_TEST_SERVICE, OTP_NEVER, 0) for _ in range(3)]
+    numbers = [order.phone_number for order in orders]
     assert all(len(n) == 10 and n.startswith("0006") and n.isdigit() for n in numbers)
