@@ -1,0 +1,1 @@
+"""Using the emulator from tests: an in-process HTTP transport (and, later, a pytest plugin)."""
