@@ -46,6 +46,6 @@ def test_an_app_that_closes_without_answering_is_a_transport_error() -> None:
     async def silent(scope, receive, send):  # type: ignore[no-untyped-def]
         return None
 
-    with httpx.Client(transport=InProcessTransport(silent), base_url="http://x") as client:
-        with pytest.raises(httpx.RemoteProtocolError):
-            client.get("/")
+    client = httpx.Client(transport=InProcessTransport(silent), base_url="http://x")
+    with client, pytest.raises(httpx.RemoteProtocolError):
+        client.get("/")
