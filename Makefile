@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test check install install-test clean
+.PHONY: serve test check bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ serve: install
 ## run every test (unit, HTTP in-process, property-based)
 test: install-test
 	$(BIN)/python -m pytest $(ARGS)
+
+## load benchmark -> bench/RESULTS.md (installs wrk from Debian's packages if missing)
+bench: install-test
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
+	  || { echo "bench: needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python bench/run.py $(ARGS)
 
 ## lint and type-check
 check: install-test

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -182,27 +183,41 @@ def fill_otp_orders(port: int, key: str, count: int) -> None:
     conn.close()
 
 
-def lifecycle_ms(runs: int = 300) -> float:
-    """One whole OTP order lifecycle (create, get, cancel, refund) through the in-process client."""
+def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
+    """One whole OTP order lifecycle (create, get, cancel, refund) in-process: through the
+    emulator's own in-process transport, and through Starlette's TestClient for comparison."""
     from starlette.testclient import TestClient
 
     from emulator.app import create_app
     from emulator.config import Config
+    from emulator.testing.transport import in_process_client
 
-    with TestClient(create_app(Config(rate_limit_247xd=10**9))) as client:
-        data = client.post("/_emulator/247xd/accounts", json={"coins": 10**6}).json()
-        headers = {"Authorization": f"Bearer {data['apiKey']}"}
-        body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
-        for _ in range(20):  # warm up
-            client.post("/api/v1/otp/orders", json=body, headers=headers)
-        started = time.perf_counter()
-        for _ in range(runs):
+    body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
+
+    def measure(client: Any) -> float:
+        key = client.post("/_emulator/247xd/accounts", json={"coins": 10**6}).json()["apiKey"]
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def lifecycle() -> None:
             order = client.post("/api/v1/otp/orders", json=body, headers=headers).json()["data"]
             path = f"/api/v1/otp/orders/{order['orderId']}"
             assert client.get(path, headers=headers).status_code == 200
             assert client.post(path + "/cancel", headers=headers).status_code == 200
             assert client.post(path + "/refund", headers=headers).status_code == 200
+
+        for _ in range(20):  # warm up
+            lifecycle()
+        started = time.perf_counter()
+        for _ in range(runs):
+            lifecycle()
         return (time.perf_counter() - started) / runs * 1000
+
+    config = Config(rate_limit_247xd=10**9)
+    with in_process_client(create_app(config)) as client:
+        own = measure(client)
+    with TestClient(create_app(config)) as client:
+        starlette = measure(client)
+    return own, starlette
 
 
 def run(args: argparse.Namespace) -> str:
@@ -267,7 +282,11 @@ def run(args: argparse.Namespace) -> str:
             full = proc_kb(process.pid, "VmRSS") / 1024
         extra["RSS idle"] = f"{idle:.1f} MB"
         extra["RSS with 100,000 OTP orders"] = f"{full:.1f} MB"
-        extra["one OTP order lifecycle in-process (create, get, cancel, refund)"] = f"{lifecycle_ms():.3f} ms"
+        own, starlette = lifecycle_ms()
+        extra["one OTP order lifecycle in-process (create, get, cancel, refund)"] = (
+            f"{own:.3f} ms with emulator.testing's in-process client; "
+            f"{starlette:.3f} ms with Starlette's TestClient"
+        )
 
         if args.peers:
             results.extend(peers(args, demo_key))
@@ -333,7 +352,8 @@ def main() -> None:
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
     table = run(args)
     command = " ".join(["python bench/run.py", *sys.argv[1:]])
-    header = (BENCH / "RESULTS.header.md").read_text("utf-8") if (BENCH / "RESULTS.header.md").exists() else ""
+    header_file = BENCH / "RESULTS.header.md"
+    header = header_file.read_text("utf-8") if header_file.exists() else ""
     args.out.write_text(
         header + f"\n## Latest run\n\n`{command}` on {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n" + table, "utf-8"
