@@ -42,6 +42,10 @@ def build_parser() -> _Parser:
         help="USDTLowFee requests per minute per user (default 60; env EMULATOR_RATE_LIMIT_USDTLOWFEE)",
     )
     serve.add_argument("--log-level", help="critical|error|warning|info|debug (env EMULATOR_LOG_LEVEL)")
+    serve.add_argument(
+        "--journal-size", dest="journal_size", metavar="N",
+        help="API requests the journal keeps, 0 turns it off (default 1000; env EMULATOR_JOURNAL_SIZE)",
+    )
     return parser
 
 

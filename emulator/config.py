@@ -25,6 +25,7 @@ class Config:
     rate_limit_247xd: int = 60
     rate_limit_usdtlowfee: int = 60
     log_level: str = "info"
+    journal_size: int = 1000  # requests the journal keeps; 0 turns it off
 
 
 # setting name -> (environment variable, parser)
@@ -71,6 +72,7 @@ SETTINGS = {
         _int("USDTLowFee rate limit", 1, 10**9),
     ),
     "log_level": ("EMULATOR_LOG_LEVEL", _level),
+    "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
 }
 
 

@@ -12,7 +12,9 @@ from emulator import fixtures as fixtures_mod
 from emulator.config import Config
 from emulator.core.asgi import Surface
 from emulator.core.clock import Clock
+from emulator.core.faults import FaultRegistry
 from emulator.core.ids import IdSource
+from emulator.core.journal import Journal, Redactor
 from emulator.usdtlowfee.routes import UsdtLowFeeSurface
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 from emulator.xd247.routes import Xd247Surface
@@ -37,6 +39,14 @@ class Emulator:
             Xd247Surface(self.xd247, self.config.rate_limit_247xd, self.lock),
             UsdtLowFeeSurface(self.usdtlowfee, self.config.rate_limit_usdtlowfee, self.lock),
         )
+        # Faults and the journal start empty with every reset (and fixtures load).
+        self.faults = FaultRegistry(self.ids.seed)
+        self.journal = Journal(
+            self.config.journal_size, Redactor(s.scheme.pattern.pattern for s in self.surfaces)
+        )
+        for surface in self.surfaces:
+            surface.faults = self.faults
+            surface.journal = self.journal
 
     def reset(self) -> None:
         """The fixtures' state again: fixed keys, fresh clock, same seed."""

@@ -76,6 +76,7 @@ def test_python_module_entry_and_console_script_both_exist() -> None:
         (["serve", "--seed", "-1"], "seed"),
         (["serve", "--clock-start", "yesterday"], "clock start"),
         (["serve", "--log-level", "loud"], "log level"),
+        (["serve", "--journal-size", "-1"], "journal size"),
         (["serve", "--no-such-flag"], "--no-such-flag"),
         (["serve", "--fixtures", "/nonexistent/fixtures.json"], "/nonexistent/fixtures.json"),
         (["launch"], "launch"),

@@ -13,7 +13,7 @@ from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
-from . import usdtlowfee, xd247
+from . import faults, journal, specs, usdtlowfee, xd247
 from .common import ControlError, body, emulator_of, error, invalid, json
 
 
@@ -123,6 +123,9 @@ routes = [
     ],
     *xd247.routes,
     *usdtlowfee.routes,
+    *specs.routes,
+    *faults.routes,
+    *journal.routes,
 ]
 
 exception_handlers = {ControlError: control_error, HTTPException: http_error}

@@ -7,9 +7,11 @@ instances: one function call per request down to a synchronous handler.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
+from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any
 
 import orjson
@@ -17,6 +19,8 @@ import orjson
 from .auth import AuthScheme, KeyRing
 from .clock import US_PER_S, Clock
 from .errors import ApiError, FieldError
+from .faults import Fault, FaultRegistry, drop_connection
+from .journal import Journal
 from .ratelimit import RateLimiter
 from .routing import Call, Router
 
@@ -54,6 +58,14 @@ async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
     return b"".join(chunks)
 
 
+async def read_body_quietly(receive: Receive) -> bytes:
+    """The body for the journal only, on paths that did not read it: never fails."""
+    try:
+        return await read_body(receive)
+    except BodyError:
+        return b""
+
+
 def content_type_is_json(headers: list[tuple[bytes, bytes]]) -> bool:
     for name, value in headers:
         if name == b"content-type":
@@ -77,6 +89,9 @@ class Surface:
 
     name = ""
     prefix = ""
+    # Inert until the Emulator attaches its own (shared by both surfaces).
+    faults = FaultRegistry()
+    journal = Journal(0)
 
     def __init__(
         self,
@@ -133,6 +148,11 @@ class Surface:
     def internal_error(self) -> ApiError:
         raise NotImplementedError
 
+    def fault_error(self, status: int, code: str | None, message: str | None, retry_after: int) -> ApiError:
+        """An injected error: the code defaults from the status in the API's own table,
+        the message from the code."""
+        raise NotImplementedError
+
     # --- the request path -------------------------------------------------------------
     def identify(self, headers: list[tuple[bytes, bytes]], now_us: int) -> tuple[Any, ApiError | None]:
         key = self.scheme.key_from(headers)
@@ -149,11 +169,19 @@ class Surface:
         return account, self.refusal(account)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        started = perf_counter_ns()
+        fault_id: str | None = None
+        if self.faults.active:
+            served, fault_id = await self._fault(scope, receive, send, path, started)
+            if served:
+                return
         headers = scope["headers"]
         status = 500
         extra: list[tuple[bytes, bytes]] = []
+        raw = b""
+        read = False
         with self.lock:
-            now = self.clock.now_us()
+            at = now = self.clock.now_us()
             account, auth_error = self.identify(headers, now)
             if account is not None:
                 now = self.clock_of(account).now_us()
@@ -180,7 +208,9 @@ class Surface:
             try:
                 if not content_type_is_json(headers):
                     raise BodyError("Content-Type must be application/json")
-                body = parse_json_object(await read_body(receive))
+                read = True
+                raw = await read_body(receive)
+                body = parse_json_object(raw)
             except BodyError as exc:
                 error = self.bad_request(str(exc))
         if error is None and route is not None and found is not None:
@@ -200,6 +230,8 @@ class Surface:
             status = error.status
             payload = self.render_error(error)
             extra = error.headers
+            if not read and self.journal.size:
+                raw = await read_body_quietly(receive)
         response_headers = [
             _JSON,
             (b"content-length", str(len(payload)).encode()),
@@ -212,6 +244,81 @@ class Surface:
             response_headers = response_headers[2:]
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
+        if self.journal.size:
+            template = route.template if route is not None else self._template(found)
+            self.journal.record(
+                at, self.name, scope, template, raw, status, payload, perf_counter_ns() - started, fault_id
+            )
+
+    @staticmethod
+    def _template(found: tuple[dict[str, Any], dict[str, str]] | None) -> str | None:
+        """The route template a path matched (whatever the method), None if it matched none."""
+        return None if found is None else next(iter(found[0].values())).template
+
+    async def _fault(
+        self, scope: Scope, receive: Receive, send: Send, path: str, started: int
+    ) -> tuple[bool, str | None]:
+        """Inject the fault this request draws, if any. Returns (served, faultId): served
+        is False when there is none or it only delays (the request is then served as
+        usual). A served fault changes no state and is not counted by the rate limiter."""
+        found = self.router.match(path)
+        template = self._template(found)
+        with self.lock:
+            at = self.clock.now_us()
+            fault: Fault | None = self.faults.pick(self.name, scope["method"], template)
+        if fault is None:
+            return False, None
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
+        if fault.status is None and not fault.drop:
+            return False, fault.id
+        raw = await read_body_quietly(receive) if self.journal.size else b""
+        if fault.drop:
+            if self.journal.size:
+                self.journal.record(
+                    at, self.name, scope, template, raw, None, None, perf_counter_ns() - started, fault.id
+                )
+            await drop_connection(receive)
+            return True, fault.id
+        headers = scope["headers"]
+        with self.lock:
+            now = self.clock.now_us()
+            account, _ = self.identify(headers, now)
+            if account is not None:
+                now = self.clock_of(account).now_us()
+                bucket: object = account.id
+            else:
+                client = scope.get("client")
+                bucket = ("address", client[0] if client else "")
+            remaining, reset = self.limiter.peek(bucket, now)
+        status = fault.status
+        assert status is not None
+        retry_after = max(1, -(-(reset * US_PER_S - now) // US_PER_S))
+        error = self.fault_error(status, fault.code, fault.message, retry_after)
+        payload = self.render_error(error)
+        extra = list(error.headers)
+        names = {name for name, _ in extra}
+        if status == 429:
+            remaining = 0  # as a real 429 would say; the limiter itself counted nothing
+            if b"retry-after" not in names:
+                extra.append((b"retry-after", str(retry_after).encode()))
+        if status == 405 and found is not None and b"allow" not in names:
+            extra.append((b"allow", ", ".join(found[0]).encode()))
+        response_headers = [
+            _JSON,
+            (b"content-length", str(len(payload)).encode()),
+            self._limit_header,
+            (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+            *extra,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+        if self.journal.size:
+            self.journal.record(
+                at, self.name, scope, template, raw, status, payload, perf_counter_ns() - started, fault.id
+            )
+        return True, fault.id
 
 
 class Gateway:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from emulator.core.faults import ConnectionDropped
+
 
 class InProcessTransport(httpx.BaseTransport):
     def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
@@ -58,7 +60,10 @@ class InProcessTransport(httpx.BaseTransport):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        self._loop.run_until_complete(self.app(scope, receive, send))
+        try:
+            self._loop.run_until_complete(self.app(scope, receive, send))
+        except ConnectionDropped as exc:  # a `drop` fault: what httpx says of a served one
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from exc
         if not status:
             # The app closed the connection without answering (e.g. a `drop` fault).
             raise httpx.RemoteProtocolError("the server closed the connection without a response")

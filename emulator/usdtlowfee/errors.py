@@ -89,3 +89,42 @@ def rate_limited(retry_after: int) -> UsdtLowFeeError:
 
 def internal() -> UsdtLowFeeError:
     return UsdtLowFeeError(500, "INTERNAL_ERROR", "Internal error")
+
+
+# An injected fault's code when none is given: the table's code for the status.
+_FAULT_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    429: "RATE_LIMITED",
+}
+_FAULT_MESSAGES = {
+    "VALIDATION_ERROR": "Validation failed",
+    "BAD_REQUEST": "Bad request",
+    "INSUFFICIENT_BALANCE": "Insufficient balance",
+    "NOT_FOUND": "Resource not found",
+    "METHOD_NOT_ALLOWED": "Method not allowed on this path",
+    "CONFLICT": "Conflict",
+    "INTERNAL_ERROR": "Internal error",
+}
+
+
+def fault(status: int, code: str | None, message: str | None, retry_after: int) -> UsdtLowFeeError:
+    """An error injected by a fault (control plane): 5xx -> INTERNAL_ERROR, a 4xx not in
+    the table -> BAD_REQUEST; the message is the one the API uses for the code."""
+    if code is None:
+        code = "INTERNAL_ERROR" if status >= 500 else _FAULT_CODES.get(status, "BAD_REQUEST")
+    if message is None:
+        if code == "UNAUTHORIZED":
+            message = unauthorized().message
+        elif code == "FORBIDDEN":
+            message = forbidden().message
+        elif code == "RATE_LIMITED":
+            message = rate_limited(retry_after).message
+        else:
+            fallback = "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"
+            message = _FAULT_MESSAGES.get(code) or _FAULT_MESSAGES[fallback]
+    return UsdtLowFeeError(status, code, message)

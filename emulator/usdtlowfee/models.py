@@ -2,15 +2,19 @@
 
 An account is a user with a wallet (`balanceSun` available, `frozenSun` held by orders
 still processing), its energy orders and its saved addresses. Money is integer sun.
+
+Energy orders are rows of one `OrderBook` per backend, a column per field, not an object
+each: an order costs about 90 bytes and nothing for the cyclic GC to walk, so a server
+holding hundreds of thousands of them stays small and free of collection pauses.
+`EnergyOrder` is a handle (book, row) for the domain API; the list path renders rows.
 """
 
 from __future__ import annotations
 
-from bisect import insort
+from array import array
+from bisect import bisect_left, insort
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
-from itertools import islice
-from operator import attrgetter
 from typing import Any
 
 from emulator.core.clock import Clock, iso_s
@@ -33,11 +37,16 @@ ENERGY = StateMachine(
     {"processing": ("completed", "failed"), "completed": (), "failed": ()},
 )
 STATUSES = ENERGY.statuses
-# `canTransitionTo` for each status, read once from the table (never written to).
+# A row's status is its index in STATUSES (one byte).
+PROCESSING, COMPLETED, FAILED = (STATUSES.index(s) for s in ("processing", "completed", "failed"))
+# `canTransitionTo` for each status, read once from the table. Shared by every view and
+# serialised as is: never written to.
 _CAN = {status: list(ENERGY.allowed(status)) for status in STATUSES}
+_CAN_PROCESSING, _CAN_COMPLETED, _CAN_FAILED = _CAN["processing"], _CAN["completed"], _CAN["failed"]
 
 DEFAULT_FAILURE = "failed by the control plane"
-_ID = attrgetter("id")
+TXID_BYTES = 32  # a txid is 64 hex digits, kept as 32 bytes
+VIEW_CACHE = 1024  # terminal views kept rendered (about 1.5 KB each)
 
 
 def trx(sun: int) -> float:
@@ -56,51 +65,308 @@ def trx_text(sun: int) -> str:
     return text + " TRX"
 
 
-@dataclass(slots=True, eq=False)
-class EnergyOrder:
-    id: int
-    user_id: int
-    account_id: str
-    tron_address: str
-    energy_value: int
-    duration_hours: int
-    price_sun: int
-    created_us: int
-    due_us: int  # when the natural move (completed, or failed for a failing input) comes due
-    txid: str  # drawn at creation so it does not depend on when the order is read
-    planned_failure: str | None = None  # the fixtures' reason when this input fails
-    order_type: str = "manual"
-    status: str = "processing"
-    updated_us: int = 0
-    status_updated_us: int = 0
-    completed_us: int | None = None
-    failure_reason: str | None = None
+_ISO: dict[int, str] = {}
 
-    def view(self) -> dict[str, Any]:
+
+def iso(us: int) -> str:
+    """iso_s, cached per second: a page of orders renders four instants each, and orders
+    made together share their seconds."""
+    second = us // 1_000_000
+    text = _ISO.get(second)
+    if text is None:
+        if len(_ISO) >= 8192:
+            _ISO.clear()
+        text = _ISO[second] = iso_s(us)
+    return text
+
+
+def newest_first(items: Sequence[Any], offset: int, limit: int, low: int = 0) -> Sequence[Any]:
+    """One page of `items[low:]` (ascending), newest first: costs the page, not the list."""
+    high = len(items) - offset
+    if high <= low:
+        return []
+    return items[max(low, high - limit) : high][::-1]
+
+
+class OrderBook:
+    """Every energy order of a backend, one column per field; a row per order.
+
+    Rows are appended at creation, so ascending row = ascending id (ids are snowflakes
+    issued in order) and an id is found by bisection. Only rare facts are kept sparse:
+    the reason of a failed order, the planned failure of a failing input, and the instant
+    of a move that was not the natural one (forced by the control plane).
+    """
+
+    __slots__ = (
+        "delay_us", "accounts", "ids", "account", "address", "energy", "hours", "price", "created",
+        "status", "txids", "addresses", "address_row", "planned", "reasons", "moved_at", "views",
+    )
+
+    def __init__(self, delay_us: int) -> None:
+        # Every order comes due this long after its creation (constant for the backend).
+        self.delay_us = delay_us
+        self.accounts: list[Account] = []  # by Account.slot
+        self.ids = array("q")
+        self.account = array("I")  # Account.slot
+        self.address = array("I")  # index into `addresses`
+        self.energy = array("I")
+        self.hours = array("H")
+        self.price = array("q")
+        self.created = array("q")
+        self.status = bytearray()  # index into STATUSES
+        self.txids = bytearray()  # TXID_BYTES per row
+        # Each distinct tronAddress once.
+        self.addresses: list[str] = []
+        self.address_row: dict[str, int] = {}
+        self.planned: dict[int, str] = {}  # row -> the fixtures' reason, for a failing input
+        self.reasons: dict[int, str] = {}  # row -> failureReason, once failed
+        self.moved_at: dict[int, int] = {}  # row -> instant of a move other than at its due
+        # The views of recently read terminal rows (they never change again), oldest first.
+        # Clients poll the newest page; this serves it without rendering it again.
+        self.views: dict[int, dict[str, Any]] = {}
+
+    def add(
+        self,
+        order_id: int,
+        slot: int,
+        tron_address: str,
+        energy_value: int,
+        duration_hours: int,
+        price_sun: int,
+        created_us: int,
+        txid: str,
+        planned_failure: str | None,
+    ) -> int:
+        ids = self.ids
+        row = len(ids)
+        assert not row or ids[-1] < order_id, "ids are issued in ascending order"
+        address = self.address_row.get(tron_address)
+        if address is None:
+            address = self.address_row[tron_address] = len(self.addresses)
+            self.addresses.append(tron_address)
+        txid_bytes = bytes.fromhex(txid)
+        assert len(txid_bytes) == TXID_BYTES
+        ids.append(order_id)
+        self.account.append(slot)
+        self.address.append(address)
+        self.energy.append(energy_value)
+        self.hours.append(duration_hours)
+        self.price.append(price_sun)
+        self.created.append(created_us)
+        self.status.append(PROCESSING)
+        self.txids += txid_bytes
+        if planned_failure is not None:
+            self.planned[row] = planned_failure
+        return row
+
+    def find(self, order_id: int) -> int | None:
+        ids = self.ids
+        row = bisect_left(ids, order_id)
+        return row if row < len(ids) and ids[row] == order_id else None
+
+    def due_us(self, row: int) -> int:
+        return self.created[row] + self.delay_us
+
+    def moved_us(self, row: int) -> int:
+        """When a terminal row took its status."""
+        at = self.moved_at.get(row)
+        return self.created[row] + self.delay_us if at is None else at
+
+    def txid(self, row: int) -> str:
+        start = row * TXID_BYTES
+        return self.txids[start : start + TXID_BYTES].hex()
+
+    def view(self, row: int) -> dict[str, Any]:
+        """The order as the API shows it. A terminal row's view is shared between readers:
+        it is serialised as is and never written to."""
+        cached = self.views.get(row)
+        if cached is not None:
+            return cached
         # Seed, POST/GET /v1/energy/orders: these fields in this order; `txid` and
         # `completedAt` once completed; `failureReason` (inferred) once failed.
-        data: dict[str, Any] = {
-            "id": self.id,
-            "userId": self.user_id,
-            "tronAddress": self.tron_address,
-            "energyValue": self.energy_value,
-            "durationHours": self.duration_hours,
-            "priceSun": self.price_sun,
-            "priceTrx": trx(self.price_sun),
-            "orderType": self.order_type,
-            "status": self.status,
-        }
-        if self.status == "completed":
-            data["txid"] = self.txid
-        data["createdAt"] = iso_s(self.created_us)
-        if self.completed_us is not None:
-            data["completedAt"] = iso_s(self.completed_us)
-        if self.failure_reason is not None:
-            data["failureReason"] = self.failure_reason
-        data["updatedAt"] = iso_s(self.updated_us)
-        data["statusUpdatedAt"] = iso_s(self.status_updated_us)
-        data["canTransitionTo"] = _CAN[self.status]
+        status = self.status[row]
+        price = self.price[row]
+        created = self.created[row]
+        created_at = iso(created)
+        if status == PROCESSING:
+            return {
+                "id": self.ids[row],
+                "userId": self.accounts[self.account[row]].user_id,
+                "tronAddress": self.addresses[self.address[row]],
+                "energyValue": self.energy[row],
+                "durationHours": self.hours[row],
+                "priceSun": price,
+                "priceTrx": price / SUN_PER_TRX,
+                "orderType": "manual",
+                "status": "processing",
+                "createdAt": created_at,
+                "updatedAt": created_at,
+                "statusUpdatedAt": created_at,
+                "canTransitionTo": _CAN_PROCESSING,
+            }
+        at = self.moved_at.get(row)
+        moved_at = iso(created + self.delay_us if at is None else at)
+        if status == COMPLETED:
+            start = row * TXID_BYTES
+            data = {
+                "id": self.ids[row],
+                "userId": self.accounts[self.account[row]].user_id,
+                "tronAddress": self.addresses[self.address[row]],
+                "energyValue": self.energy[row],
+                "durationHours": self.hours[row],
+                "priceSun": price,
+                "priceTrx": price / SUN_PER_TRX,
+                "orderType": "manual",
+                "status": "completed",
+                "txid": self.txids[start : start + TXID_BYTES].hex(),
+                "createdAt": created_at,
+                "completedAt": moved_at,
+                "updatedAt": moved_at,
+                "statusUpdatedAt": moved_at,
+                "canTransitionTo": _CAN_COMPLETED,
+            }
+        else:
+            data = {
+                "id": self.ids[row],
+                "userId": self.accounts[self.account[row]].user_id,
+                "tronAddress": self.addresses[self.address[row]],
+                "energyValue": self.energy[row],
+                "durationHours": self.hours[row],
+                "priceSun": price,
+                "priceTrx": price / SUN_PER_TRX,
+                "orderType": "manual",
+                "status": "failed",
+                "createdAt": created_at,
+                "failureReason": self.reasons[row],
+                "updatedAt": moved_at,
+                "statusUpdatedAt": moved_at,
+                "canTransitionTo": _CAN_FAILED,
+            }
+        views = self.views
+        if len(views) >= VIEW_CACHE:
+            del views[next(iter(views))]
+        views[row] = data
         return data
+
+
+class EnergyOrder:
+    """A handle on one row of an OrderBook: reads the book, holds nothing itself."""
+
+    __slots__ = ("book", "row")
+
+    def __init__(self, book: OrderBook, row: int) -> None:
+        self.book = book
+        self.row = row
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EnergyOrder) and other.book is self.book and other.row == self.row
+
+    def __hash__(self) -> int:
+        return hash((id(self.book), self.row))
+
+    def __repr__(self) -> str:
+        return f"EnergyOrder(id={self.id}, status={self.status!r})"
+
+    def view(self) -> dict[str, Any]:
+        return self.book.view(self.row)
+
+    @property
+    def id(self) -> int:
+        return self.book.ids[self.row]
+
+    @property
+    def account(self) -> Account:
+        return self.book.accounts[self.book.account[self.row]]
+
+    @property
+    def account_id(self) -> str:
+        return self.account.id
+
+    @property
+    def user_id(self) -> int:
+        return self.account.user_id
+
+    @property
+    def tron_address(self) -> str:
+        return self.book.addresses[self.book.address[self.row]]
+
+    @property
+    def energy_value(self) -> int:
+        return self.book.energy[self.row]
+
+    @property
+    def duration_hours(self) -> int:
+        return self.book.hours[self.row]
+
+    @property
+    def price_sun(self) -> int:
+        return self.book.price[self.row]
+
+    @property
+    def order_type(self) -> str:
+        return "manual"
+
+    @property
+    def status(self) -> str:
+        return STATUSES[self.book.status[self.row]]
+
+    @property
+    def txid(self) -> str:
+        return self.book.txid(self.row)
+
+    @property
+    def created_us(self) -> int:
+        return self.book.created[self.row]
+
+    @property
+    def due_us(self) -> int:
+        """When the natural move (completed, or failed for a failing input) comes due."""
+        return self.book.due_us(self.row)
+
+    @property
+    def updated_us(self) -> int:
+        if self.book.status[self.row] == PROCESSING:
+            return self.created_us
+        return self.book.moved_us(self.row)
+
+    status_updated_us = updated_us
+
+    @property
+    def completed_us(self) -> int | None:
+        return self.book.moved_us(self.row) if self.book.status[self.row] == COMPLETED else None
+
+    @property
+    def planned_failure(self) -> str | None:
+        """The fixtures' reason when this input fails."""
+        return self.book.planned.get(self.row)
+
+    @property
+    def failure_reason(self) -> str | None:
+        return self.book.reasons.get(self.row)
+
+
+class OrderIndex(Mapping[int, EnergyOrder]):
+    """Every order of a backend by id (a read-only mapping over the book)."""
+
+    __slots__ = ("book",)
+
+    def __init__(self, book: OrderBook) -> None:
+        self.book = book
+
+    def __getitem__(self, order_id: int) -> EnergyOrder:
+        row = self.book.find(order_id) if isinstance(order_id, int) else None
+        if row is None:
+            raise KeyError(order_id)
+        return EnergyOrder(self.book, row)
+
+    def __contains__(self, order_id: object) -> bool:
+        return isinstance(order_id, int) and self.book.find(order_id) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.book.ids)
+
+    def __len__(self) -> int:
+        return len(self.book.ids)
 
 
 @dataclass(slots=True, eq=False)
@@ -128,14 +394,6 @@ class Address:
         return data
 
 
-def newest_first(items: list[Any], offset: int, limit: int) -> list[Any]:
-    """One page of an ascending list, newest first: costs the page, not the list."""
-    high = len(items) - offset
-    if high <= 0:
-        return []
-    return items[max(0, high - limit) : high][::-1]
-
-
 @dataclass(slots=True, eq=False)
 class Account:
     """A user and their wallet. `id` is the control plane's opaque accountId."""
@@ -146,24 +404,33 @@ class Account:
     email_verified: bool
     created_us: int
     balance_sun: int
+    book: OrderBook = field(repr=False)  # the backend's; this account's orders are rows of it
     frozen_sun: int = 0
     disabled: bool = False
     label: str = ""
     clock: Clock | None = None  # its own test clock, else the emulator's
-    # Every order, ascending id (= creation order), and the same split by status: the
-    # processing ones in a dict (ids only ever enter it in ascending order, at creation, and
-    # leave it from anywhere in O(1)), the terminal ones in ascending lists (they never leave).
-    orders: list[EnergyOrder] = field(default_factory=list)
-    processing: dict[int, EnergyOrder] = field(default_factory=dict)
-    terminal: dict[str, list[EnergyOrder]] = field(
-        default_factory=lambda: {status: [] for status in STATUSES if ENERGY.is_terminal(status)}
+    slot: int = -1  # this account's index in book.accounts
+    # Its order rows, ascending (= creation order = id order), and the terminal ones again
+    # by status (they never leave). The processing ones are `queue[head:]`, ascending:
+    # entered at creation, settled from the head (creation order is due order), a forced
+    # move takes its row out. Each order costs 4 bytes here, twice.
+    rows: array[int] = field(default_factory=lambda: array("I"), repr=False)
+    terminal: dict[int, array[int]] = field(
+        default_factory=lambda: {COMPLETED: array("I"), FAILED: array("I")}, repr=False
     )
-    # (due instant, id, order) for the orders still processing: settling pops only
-    # what is due, never scans the account's orders.
-    due: list[tuple[int, int, EnergyOrder]] = field(default_factory=list)
+    queue: array[int] = field(default_factory=lambda: array("I"), repr=False)
+    head: int = 0
+    # Set when an order was created with an earlier due instant than the one before it
+    # (a wall clock stepping back): settling then scans the queue instead of its head.
+    disordered: bool = False
     addresses: dict[int, Address] = field(default_factory=dict)  # ascending id
     address_by_tron: dict[str, Address] = field(default_factory=dict)
     default_address: Address | None = None
+
+    def __post_init__(self) -> None:
+        if self.slot < 0:
+            self.slot = len(self.book.accounts)
+            self.book.accounts.append(self)
 
     @property
     def total_sun(self) -> int:
@@ -181,61 +448,130 @@ class Account:
         }
 
     # --- orders -----------------------------------------------------------------------
-    def add_order(self, order: EnergyOrder) -> None:
+    @property
+    def orders(self) -> list[EnergyOrder]:
+        """Every order, ascending id (a new list of handles: for tests and tools)."""
+        book = self.book
+        return [EnergyOrder(book, row) for row in self.rows]
+
+    @property
+    def due(self) -> list[EnergyOrder]:
+        """The orders still waiting for their natural move, ascending id."""
+        book = self.book
+        return [EnergyOrder(book, row) for row in self.queue[self.head :]]
+
+    def add_order(self, row: int) -> None:
         """A new processing order: its price moves from balance to frozen."""
-        assert order.status == "processing" and order.price_sun <= self.balance_sun
-        self.balance_sun -= order.price_sun
-        self.frozen_sun += order.price_sun
-        assert not self.orders or self.orders[-1].id < order.id, "ids are issued in ascending order"
-        self.orders.append(order)
-        self.processing[order.id] = order
-        heappush(self.due, (order.due_us, order.id, order))
+        book = self.book
+        price = book.price[row]
+        assert book.status[row] == PROCESSING and price <= self.balance_sun
+        assert book.account[row] == self.slot
+        self.balance_sun -= price
+        self.frozen_sun += price
+        self.rows.append(row)
+        queue = self.queue
+        if len(queue) > self.head and book.created[queue[-1]] > book.created[row]:
+            self.disordered = True
+        queue.append(row)
 
     def settle(self, now_us: int) -> None:
         """Apply the natural moves due by `now_us`, each at the instant it was due."""
-        due = self.due
-        while due and due[0][0] <= now_us:
-            at, _, order = heappop(due)
-            if order.status != "processing":  # moved by the control plane meanwhile
-                continue
-            if order.planned_failure is None:
-                self.move(order, "completed", at)
+        queue = self.queue
+        head = self.head
+        if head == len(queue):
+            return
+        book = self.book
+        created = book.created
+        cutoff = now_us - book.delay_us  # due (created + delay) <= now
+        if self.disordered:
+            self._settle_scan(cutoff)
+            return
+        if created[queue[head]] > cutoff:
+            return
+        end = len(queue)
+        while head < end and created[queue[head]] <= cutoff:
+            self._natural(queue[head])
+            head += 1
+        if head == end:
+            del queue[:]
+            head = 0
+        elif head > 1024 and 2 * head > end:
+            del queue[:head]
+            head = 0
+        self.head = head
+
+    def _settle_scan(self, cutoff: int) -> None:
+        created = self.book.created
+        waiting = array("I")
+        for row in self.queue[self.head :]:
+            if created[row] <= cutoff:
+                self._natural(row)
             else:
-                self.move(order, "failed", at, order.planned_failure)
+                waiting.append(row)
+        self.queue = waiting
+        self.head = 0
+        self.disordered = any(created[a] > created[b] for a, b in zip(waiting, waiting[1:], strict=False))
+
+    def _natural(self, row: int) -> None:
+        """The natural move of a processing row (queue bookkeeping is the caller's)."""
+        book = self.book
+        price = book.price[row]
+        self.frozen_sun -= price
+        planned = book.planned.get(row) if book.planned else None
+        if planned is None:
+            status = COMPLETED  # spent
+        else:
+            status = FAILED  # back to the balance
+            self.balance_sun += price
+            book.reasons[row] = planned
+        book.status[row] = status
+        done = self.terminal[status]
+        if not done or done[-1] < row:
+            done.append(row)
+        else:  # a newer order was forced there first
+            insort(done, row)
 
     def move(self, order: EnergyOrder, target: str, at_us: int, reason: str | None = None) -> None:
         """One move of the table with its side effects, exactly once."""
         ENERGY.check(order.status, target)
+        book = self.book
+        row = order.row
+        price = book.price[row]
         if target == "completed":
-            self.frozen_sun -= order.price_sun  # spent
-            order.completed_us = at_us
+            self.frozen_sun -= price  # spent
         elif target == "failed":
-            self.frozen_sun -= order.price_sun  # back to the balance
-            self.balance_sun += order.price_sun
-            order.failure_reason = reason or order.planned_failure or DEFAULT_FAILURE
-        del self.processing[order.id]  # the only non-terminal status
-        insort(self.terminal[target], order, key=_ID)  # natural moves land at (or near) the end
-        order.status = target
-        order.updated_us = order.status_updated_us = at_us
+            self.frozen_sun -= price  # back to the balance
+            self.balance_sun += price
+            book.reasons[row] = reason or book.planned.get(row) or DEFAULT_FAILURE
+        # Out of the queue (the only non-terminal status), into its status.
+        queue = self.queue
+        position = bisect_left(queue, row, self.head)
+        assert queue[position] == row
+        del queue[position]
+        status = STATUSES.index(target)
+        book.status[row] = status
+        insort(self.terminal[status], row)
+        if at_us != book.due_us(row):
+            book.moved_at[row] = at_us
+
+    def rows_with(self, status: str) -> Sequence[int]:
+        """The account's rows in `status`, ascending."""
+        if status == "processing":
+            return self.queue[self.head :]
+        return self.terminal[STATUSES.index(status)]
 
     def with_status(self, status: str) -> list[EnergyOrder]:
-        """The account's orders in `status`, ascending id (copies the processing ones)."""
-        if status == "processing":
-            return list(self.processing.values())
-        return list(self.terminal[status])
+        """The account's orders in `status`, ascending id (new handles)."""
+        book = self.book
+        return [EnergyOrder(book, row) for row in self.rows_with(status)]
 
-    def page(self, offset: int, limit: int, status: str | None) -> tuple[list[EnergyOrder], int]:
-        """One page, newest first, and the total matching: costs the page, not the history."""
+    def page(self, offset: int, limit: int, status: str | None) -> tuple[Sequence[int], int]:
+        """One page of rows, newest first, and the total matching: costs the page, not the history."""
         if status is None:
-            return newest_first(self.orders, offset, limit), len(self.orders)
+            return newest_first(self.rows, offset, limit), len(self.rows)
         if status == "processing":
-            running = self.processing
-            if offset >= len(running):
-                return [], len(running)
-            # Walks offset + limit entries from the newest end of a set bounded by what
-            # was created within one fulfilment delay.
-            return list(islice(reversed(running.values()), offset, offset + limit)), len(running)
-        items = self.terminal[status]
+            return newest_first(self.queue, offset, limit, self.head), len(self.queue) - self.head
+        items = self.terminal[STATUSES.index(status)]
         return newest_first(items, offset, limit), len(items)
 
     # --- addresses --------------------------------------------------------------------

@@ -56,11 +56,24 @@ def _tron_address(obj: dict[str, Any], name: str, path: str = "") -> str:
     return value
 
 
+# Parsed query strings (short ones), shared and only read: a client polling a list sends
+# the same one again and again.
+_QUERIES: dict[bytes, dict[str, str]] = {}
+
+
 def _query(call: Call) -> dict[str, str]:
-    if not call.query:
+    raw = call.query
+    if not raw:
         return {}
-    # A repeated parameter: the last one counts.
-    return dict(parse_qsl(call.query.decode("latin-1"), keep_blank_values=True))
+    query = _QUERIES.get(raw)
+    if query is None:
+        # A repeated parameter: the last one counts.
+        query = dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+        if len(raw) <= 256:
+            if len(_QUERIES) >= 256:
+                _QUERIES.clear()
+            _QUERIES[raw] = query
+    return query
 
 
 def _query_int(query: dict[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
@@ -106,7 +119,7 @@ def build_routes(backend: UsdtLowFeeBackend) -> list[Route]:
 
     def order_list(call: Call) -> tuple[int, Any]:
         query = _query(call)
-        offset = _query_int(query, "offset", 0, 0)
+        offset = _query_int(query, "offset", 0, 0, INT64_MAX)  # an int64, as the ids and amounts are
         limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         status = query.get("status")
         if status is not None and status not in STATUSES:
@@ -209,3 +222,6 @@ class UsdtLowFeeSurface(Surface):
 
     def internal_error(self) -> ApiError:
         return errors.internal()
+
+    def fault_error(self, status: int, code: str | None, message: str | None, retry_after: int) -> ApiError:
+        return errors.fault(status, code, message, retry_after)

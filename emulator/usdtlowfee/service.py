@@ -25,6 +25,8 @@ from .models import (
     Account,
     Address,
     EnergyOrder,
+    OrderBook,
+    OrderIndex,
     trx_text,
 )
 
@@ -37,9 +39,10 @@ class UsdtLowFeeBackend:
         self.ids = ids
         self.keys = KeyRing()
         self.accounts: dict[str, Account] = {}
-        self.orders: dict[int, EnergyOrder] = {}
         self.prices: dict[int, int] = dict(fixtures.prices)  # durationHours -> sun per 65000 energy
         self.delay_us = fixtures.fulfilment_delay_us
+        self.book = OrderBook(self.delay_us)  # every energy order, a row each
+        self.orders = OrderIndex(self.book)  # by id
         self.failing: dict[str, str] = dict(fixtures.failing)  # tronAddress -> failure reason
         # Users and orders share one snowflake sequence; new user ids never meet a fixture's.
         self.snowflake = tron.SnowflakeIds(max((a.user_id for a in fixtures.accounts), default=0))
@@ -53,6 +56,7 @@ class UsdtLowFeeBackend:
                 email_verified=spec.email_verified,
                 created_us=spec.created_us,
                 balance_sun=spec.balance_sun,
+                book=self.book,
                 disabled=spec.disabled,
                 label=spec.label,
             )
@@ -104,6 +108,7 @@ class UsdtLowFeeBackend:
             email_verified=email_verified,
             created_us=now,
             balance_sun=balance_sun,
+            book=self.book,
             disabled=disabled,
             label=label,
             clock=clock,
@@ -139,47 +144,45 @@ class UsdtLowFeeBackend:
         price = self.price(energy_value, duration_hours)
         if account.balance_sun < price:
             raise errors.insufficient_balance(price, account.balance_sun)
-        order = EnergyOrder(
-            id=self.snowflake.next(now_us),
-            user_id=account.user_id,
-            account_id=account.id,
-            tron_address=tron_address,
-            energy_value=energy_value,
-            duration_hours=duration_hours,
-            price_sun=price,
-            created_us=now_us,
-            due_us=now_us + self.delay_us,
-            txid=self.ids.hex(64),
-            planned_failure=self.failing.get(tron_address),
-            updated_us=now_us,
-            status_updated_us=now_us,
+        row = self.book.add(
+            self.snowflake.next(now_us),
+            account.slot,
+            tron_address,
+            energy_value,
+            duration_hours,
+            price,
+            now_us,
+            self.ids.hex(64),  # drawn at creation so it does not depend on when the order is read
+            self.failing.get(tron_address),
         )
-        account.add_order(order)
-        self.orders[order.id] = order
+        account.add_order(row)
         account.record_use(tron_address, now_us)
-        return order
+        return EnergyOrder(self.book, row)
 
     def order_of(self, account: Account, order_id: int, now_us: int) -> EnergyOrder:
         """The caller's own order, settled to now; anything else is 404."""
-        order = self.orders.get(order_id)
-        if order is None or order.account_id != account.id:
+        book = self.book
+        row = book.find(order_id)
+        if row is None or book.account[row] != account.slot:
             raise errors.not_found("Energy order")
         account.settle(now_us)
-        return order
+        return EnergyOrder(book, row)
 
     def list_orders(
         self, account: Account, now_us: int, offset: int = 0, limit: int = 20, status: str | None = None
     ) -> dict[str, Any]:
         account.settle(now_us)
-        page, total = account.page(offset, limit, status)
-        return {"orders": [o.view() for o in page], "total": total, "offset": offset, "limit": limit}
+        rows, total = account.page(offset, limit, status)
+        view = self.book.view
+        return {"orders": [view(row) for row in rows], "total": total, "offset": offset, "limit": limit}
 
     def force(self, order_id: int, target: str, reason: str | None = None) -> EnergyOrder:
         """The control plane's transition: due moves first, then the forced one, now."""
-        order = self.orders.get(order_id)
-        if order is None:
+        row = self.book.find(order_id)
+        if row is None:
             raise KeyError(order_id)
-        account = self.accounts[order.account_id]
+        order = EnergyOrder(self.book, row)
+        account = order.account
         now_us = self.clock_of(account).now_us()
         account.settle(now_us)
         ENERGY.check(order.status, target)  # TransitionError, unknown targets included
@@ -189,7 +192,7 @@ class UsdtLowFeeBackend:
         return order
 
     def view(self, order: EnergyOrder) -> dict[str, Any]:
-        account = self.accounts[order.account_id]
+        account = order.account
         account.settle(self.clock_of(account).now_us())
         return order.view()
 

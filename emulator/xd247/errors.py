@@ -91,3 +91,24 @@ def method_not_allowed(allowed: list[str]) -> Xd247Error:
 
 def internal() -> Xd247Error:
     return Xd247Error(500, "INTERNAL_ERROR", MESSAGES["INTERNAL_ERROR"])
+
+
+# An injected fault's code when none is given: the vendor table's code for the status.
+_FAULT_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "ACCOUNT_BANNED",
+    404: "NOT_FOUND",
+    405: "BAD_REQUEST",  # 247xd's wrong-method code (SPEC, inferred)
+    429: "RATE_LIMITED",
+}
+
+
+def fault(status: int, code: str | None, message: str | None) -> Xd247Error:
+    """An error injected by a fault (control plane): 5xx -> INTERNAL_ERROR, a 4xx not in
+    the table -> BAD_REQUEST; the message is the table's for the code."""
+    if code is None:
+        code = "INTERNAL_ERROR" if status >= 500 else _FAULT_CODES.get(status, "BAD_REQUEST")
+    if message is None:
+        message = MESSAGES.get(code) or MESSAGES["INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"]
+    return Xd247Error(status, code, message)

@@ -157,3 +157,6 @@ class Xd247Surface(Surface):
 
     def internal_error(self) -> ApiError:
         return errors.internal()
+
+    def fault_error(self, status: int, code: str | None, message: str | None, retry_after: int) -> ApiError:
+        return errors.fault(status, code, message)

@@ -18,7 +18,7 @@ from emulator.usdtlowfee.models import (
     ENERGY,
     STATUSES,
     Account,
-    EnergyOrder,
+    OrderBook,
     newest_first,
     trx,
     trx_text,
@@ -125,7 +125,7 @@ def test_settle_pops_only_what_is_due() -> None:
     check_books(account)
 
 
-def test_forced_moves_leave_stale_heap_entries_that_settle_skips() -> None:
+def test_a_forced_move_takes_the_order_out_of_the_settling_queue() -> None:
     backend, clock = make()
     account = funded(backend)
     orders = [backend.create_order(account, USDT_CONTRACT, 65000, 24, clock.now_us()) for _ in range(3)]
@@ -136,6 +136,26 @@ def test_forced_moves_leave_stale_heap_entries_that_settle_skips() -> None:
     account.settle(clock.now_us())
     assert [o.status for o in orders] == ["completed", "failed", "completed"]
     assert orders[1].failure_reason == "by hand"
+    assert account.due == []
+    check_books(account)
+
+
+def test_settling_stays_exact_when_creation_instants_go_back() -> None:
+    """A wall clock stepping back makes a later order due earlier: each still moves at its own due."""
+    backend, clock = make()
+    account = funded(backend)
+    late = backend.create_order(account, USDT_CONTRACT, 65000, 1, T0 + 3 * US_PER_S)
+    early = backend.create_order(account, FAILING, 65000, 1, T0)
+    last = backend.create_order(account, USDT_CONTRACT, 65000, 1, T0 + US_PER_S)
+    assert late.id < early.id < last.id
+    account.settle(T0 + 5 * US_PER_S)
+    assert [o.status for o in (late, early, last)] == ["processing", "failed", "processing"]
+    assert early.status_updated_us == T0 + 5 * US_PER_S
+    assert backend.list_orders(account, T0 + 5 * US_PER_S, 0, 20, "processing")["total"] == 2
+    backend.force(late.id, "completed")  # at the frozen clock, T0
+    account.settle(T0 + 6 * US_PER_S)
+    assert [o.status for o in (late, early, last)] == ["completed", "failed", "completed"]
+    assert late.completed_us == T0 and last.completed_us == T0 + 6 * US_PER_S
     assert account.due == []
     check_books(account)
 
@@ -174,7 +194,7 @@ def test_order_of_is_isolated() -> None:
     backend, clock = make()
     one, two = funded(backend), funded(backend)
     order = backend.create_order(one, USDT_CONTRACT, 65000, 1, clock.now_us())
-    assert backend.order_of(one, order.id, clock.now_us()) is order
+    assert backend.order_of(one, order.id, clock.now_us()) == order  # a handle on the same row
     with pytest.raises(ApiError) as refused:
         backend.order_of(two, order.id, clock.now_us())
     assert refused.value.status == 404
@@ -192,14 +212,15 @@ def test_a_page_costs_the_page_not_the_history(monkeypatch: pytest.MonkeyPatch) 
     clock.advance(10 * US_PER_S)
     account.settle(clock.now_us())  # all 10,000 completed; nothing left to settle
     backend.create_order(account, FAILING, 65000, 1, clock.now_us())
-    original = EnergyOrder.view
+    # Counts the orders rendered (a list renders each row of the book once).
+    original = OrderBook.view
     counter = CountingView()
 
-    def counting(self: EnergyOrder) -> dict[str, Any]:
+    def counting(self: OrderBook, row: int) -> dict[str, Any]:
         counter.calls += 1
-        return original(self)
+        return original(self, row)
 
-    monkeypatch.setattr(EnergyOrder, "view", counting)
+    monkeypatch.setattr(OrderBook, "view", counting)
     page = backend.list_orders(account, clock.now_us(), 0, 20)
     assert counter.calls == 20 and page["total"] == 10_001
     assert page["orders"][0]["tronAddress"] == FAILING

@@ -1,0 +1,209 @@
+"""The request journal (WireMock's): the last N API requests and their responses.
+
+Recording is on the request path, so it stores one tuple of bytes already at hand;
+JSON decoding and rendering wait for GET /_emulator/requests. Keys are redacted when
+recorded, so the journal never holds a full key.
+"""
+
+from __future__ import annotations
+
+import re
+import re._parser  # the shortest key a pattern matches (public API has none)
+from collections import deque
+from collections.abc import Iterable, Mapping, MutableMapping
+from typing import Any
+
+import orjson
+
+from .clock import iso_ms
+
+MASK = "****"
+SHOWN = 4  # the last characters of a key that stay visible
+_AUTHORIZATION = b"authorization"
+
+
+def _mask_bytes(match: re.Match[bytes]) -> bytes:
+    # `247xd_****9a2b`: a bare key keeps its prefix (its "scheme") and its last 4 characters.
+    key = match.group()
+    return key[: key.rfind(b"_") + 1] + b"****" + key[-SHOWN:]
+
+
+def _mask_text(match: re.Match[str]) -> str:
+    key = match.group()
+    return key[: key.rfind("_") + 1] + MASK + key[-SHOWN:]
+
+
+class Redactor:
+    """Masks every key of the given shapes (regexes such as `247xd_[A-Za-z0-9]{40}`)
+    wherever it appears, and whatever follows the scheme in an Authorization header."""
+
+    __slots__ = ("_bytes", "_text", "shortest")
+
+    def __init__(self, key_patterns: Iterable[str]) -> None:
+        patterns = list(key_patterns)
+        joined = "|".join(f"(?:{pattern})" for pattern in patterns) or "(?!)"
+        self._bytes = re.compile(joined.encode())
+        self._text = re.compile(joined)
+        # Values shorter than any key (most header values) skip the regex.
+        try:
+            self.shortest = min((re._parser.parse(p).getwidth()[0] for p in patterns), default=0)
+        except Exception:  # a private module: if it ever changes, scan everything
+            self.shortest = 0
+
+    def data(self, data: bytes) -> bytes:
+        if len(data) >= self.shortest and self._bytes.search(data) is not None:
+            return self._bytes.sub(_mask_bytes, data)
+        return data
+
+    def text(self, text: str) -> str:
+        if self._text.search(text) is not None:
+            return self._text.sub(_mask_text, text)
+        return text
+
+    @staticmethod
+    def credentials(value: bytes) -> bytes:
+        """`Bearer 247xd_…9a2b` -> `Bearer ****9a2b`, whatever follows the scheme, well
+        formed or not; a credential of 8 characters or fewer is masked whole."""
+        scheme, space, secret = value.partition(b" ")
+        if not space:  # no scheme: all of it is the credential
+            scheme, secret = b"", scheme
+        shown = secret[-SHOWN:] if len(secret) > 2 * SHOWN else b""
+        if scheme:
+            return b"%b ****%b" % (scheme, shown) if secret else scheme
+        return b"****" + shown if secret else b""
+
+    def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        # One pass: the Authorization header always, any other value holding a key.
+        search, shortest = self._bytes.search, self.shortest
+        out = []
+        for header in headers:
+            if header[0] == _AUTHORIZATION:
+                header = (_AUTHORIZATION, self.credentials(header[1]))
+            elif len(header[1]) >= shortest and search(header[1]) is not None:
+                header = (header[0], self.data(header[1]))
+            out.append(header)
+        return out
+
+
+# One entry: a plain tuple (cheapest to build). Fields, in order:
+AT, API, METHOD, PATH, ROUTE, QUERY, HEADERS, BODY, STATUS, RESPONSE, DURATION_NS, FAULT = range(12)
+Entry = tuple[Any, ...]
+
+
+class Journal:
+    """Bounded: the oldest entries fall off. With `size` 0 the request path records nothing."""
+
+    __slots__ = ("size", "redactor", "_entries")
+
+    def __init__(self, size: int = 1000, redactor: Redactor | None = None) -> None:
+        self.size = size
+        self.redactor = redactor or Redactor(())
+        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+
+    def record(
+        self,
+        at_us: int,
+        api: str,
+        scope: MutableMapping[str, Any],
+        route: str | None,
+        body: bytes,
+        status: int | None,
+        response: bytes | None,
+        duration_ns: int,
+        fault_id: str | None = None,
+    ) -> None:
+        """`status` and `response` are None for a connection dropped without a response."""
+        redact = self.redactor
+        path: str = scope["path"]
+        query: bytes = scope["query_string"]
+        self._entries.append(
+            (
+                at_us,
+                api,
+                scope["method"],
+                redact.text(path) if "_" in path else path,
+                route,
+                redact.data(query) if query else query,
+                redact.headers(scope["headers"]),
+                redact.data(body) if body else body,
+                status,
+                redact.data(response) if response else response,
+                duration_ns,
+                fault_id,
+            )
+        )
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def newest_first(self) -> list[Entry]:
+        # list(deque) runs in C without releasing the GIL: a consistent snapshot.
+        entries = list(self._entries)
+        entries.reverse()
+        return entries
+
+
+def select(
+    entries: Iterable[Entry],
+    *,
+    prefixes: Mapping[str, str],
+    api: str | None = None,
+    method: str | None = None,
+    path: str | None = None,
+    status: int | None = None,
+    limit: int = 100,
+) -> list[Entry]:
+    """Filter entries (already newest first). `path` matches the request path as sent,
+    the path relative to the API's prefix, or the route template it matched."""
+    method = method.upper() if method is not None else None
+    chosen: list[Entry] = []
+    for entry in entries:
+        if api is not None and entry[API] != api:
+            continue
+        if method is not None and entry[METHOD] != method:
+            continue
+        if status is not None and entry[STATUS] != status:
+            continue
+        if path is not None:
+            full = entry[PATH]
+            if path not in (full, entry[ROUTE]) and prefixes.get(entry[API], "") + path != full:
+                continue
+        chosen.append(entry)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def _decoded(data: bytes | None) -> Any:
+    if not data:
+        return None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def view(entry: Entry) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in entry[HEADERS]:
+        key = name.decode("latin-1")
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return {
+        "time": iso_ms(entry[AT]),
+        "api": entry[API],
+        "method": entry[METHOD],
+        "path": entry[PATH],
+        "route": entry[ROUTE],
+        "query": entry[QUERY].decode("utf-8", "replace"),
+        "headers": headers,
+        "body": _decoded(entry[BODY]),
+        "status": entry[STATUS],
+        "response": _decoded(entry[RESPONSE]),
+        "durationMs": round(entry[DURATION_NS] / 1_000_000, 3),
+        "faulted": entry[FAULT] is not None,
+        "faultId": entry[FAULT],
+    }
