@@ -143,7 +143,10 @@ SPEC_INFERRED = {
         "expiresAt 20 minutes after creation, per service": ["20 minutes"],
         "refund also for an expired order": ["adds expired"],
         "OTP statuses and moves": ["otp status table"],
-        "social statuses and delivery with the clock": ["social status table", "delivery advances with the clock"],
+        "social statuses and delivery with the clock": [
+            "social status table",
+            "delivery advances with the clock",
+        ],
     },
     "usdtlowfee.json": {
         "unknown fields are ignored": ["unknown fields are ignored"],
@@ -156,7 +159,10 @@ SPEC_INFERRED = {
         "at most one default per user": ["one default per user"],
         "the same tronAddress twice -> 409 CONFLICT": ["409 conflict"],
         "an energy order to a saved address: usageCount, lastUsedAt": ["lastusedat"],
-        "rate limit: same headers as 247xd, configurable, 60 per minute": ["same headers as 247xd", "configurable"],
+        "rate limit: same headers as 247xd, configurable, 60 per minute": [
+            "same headers as 247xd",
+            "configurable",
+        ],
     },
 }
 

@@ -9,8 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator.core.asgi import MAX_BODY
+from emulator.core.clock import Clock
 from emulator.core.errors import FieldError
 from emulator.runtime import Emulator
+from emulator.usdtlowfee.service import UsdtLowFeeBackend
+from emulator.xd247.service import Xd247Backend
 
 
 class ControlError(Exception):
@@ -43,7 +46,7 @@ async def body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise ControlError(400, "BAD_REQUEST", "the body is larger than 64 KiB")
-    if not raw.strip():
+    if not raw:  # no body; whitespace alone is not JSON (as on the API surfaces)
         if allow_empty:
             return {}
         raise ControlError(400, "BAD_REQUEST", "a JSON object body is required")
@@ -58,3 +61,27 @@ async def body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
 
 def emulator_of(request: Request) -> Emulator:
     return request.app.state.emulator  # type: ignore[no-any-return]
+
+
+def backend_of(emu: Emulator, api: str) -> Xd247Backend | UsdtLowFeeBackend:
+    """The backend a `{api}` path segment names."""
+    if api == "247xd":
+        return emu.xd247
+    if api == "usdtlowfee":
+        return emu.usdtlowfee
+    raise ControlError(404, "NOT_FOUND", f"no API {api[:40]!r}: expected 247xd or usdtlowfee")
+
+
+def wants_own_clock(data: dict[str, Any]) -> bool:
+    """An account's `clock`: "own" (a test clock of its own) or "global" (the default)."""
+    choice = data.get("clock")
+    if choice is None or choice == "global":
+        return False
+    if choice == "own":
+        return True
+    raise invalid(FieldError("clock", 'must be "own" or "global"'))
+
+
+def own_clock(emu: Emulator) -> Clock:
+    """A test clock for one account: frozen at the emulator's instant, then independent of it."""
+    return Clock(emu.clock.now_us(), frozen=True)

@@ -13,8 +13,8 @@ from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
-from . import faults, journal, specs, usdtlowfee, xd247
-from .common import ControlError, body, emulator_of, error, invalid, json
+from . import faults, journal, keys, specs, usdtlowfee, xd247
+from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found
 
 
 async def health(request: Request) -> Response:
@@ -95,6 +95,32 @@ async def clock_action(request: Request) -> Response:
     return await drive_clock(request, emulator_of(request).clock, action)
 
 
+def account_clock(request: Request) -> Clock:
+    """The test clock of `{api}`'s account `{accountId}`; 409 for one on the emulator clock."""
+    emu = emulator_of(request)
+    account = backend_of(emu, request.path_params["api"]).accounts.get(request.path_params["accountId"])
+    if account is None:
+        raise not_found("account")
+    if account.clock is None:
+        raise ControlError(
+            409,
+            "CONFLICT",
+            f"account {account.id} runs on the emulator clock (/_emulator/clock); only an account "
+            'created with {"clock": "own"} has a clock of its own',
+        )
+    return account.clock
+
+
+async def account_clock_get(request: Request) -> Response:
+    with emulator_of(request).lock:
+        return json(account_clock(request).export())
+
+
+async def account_clock_action(request: Request) -> Response:
+    action = request.url.path.rsplit("/", 1)[1]
+    return await drive_clock(request, account_clock(request), action)
+
+
 async def control_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ControlError)
     return error(exc.status, exc.code, exc.message)
@@ -123,6 +149,12 @@ routes = [
     ],
     *xd247.routes,
     *usdtlowfee.routes,
+    *keys.routes,
+    Route("/_emulator/{api}/accounts/{accountId}/clock", account_clock_get, methods=["GET"]),
+    *[
+        Route(f"/_emulator/{{api}}/accounts/{{accountId}}/clock/{action}", account_clock_action, methods=["POST"])
+        for action in ("advance", "set", "freeze", "resume")
+    ],
     *specs.routes,
     *faults.routes,
     *journal.routes,

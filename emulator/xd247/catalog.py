@@ -46,6 +46,8 @@ class Xd247Fixtures:
     otp: list[OtpService] = field(default_factory=list)
     social: list[SocialService] = field(default_factory=list)
     premium: list[PremiumService] = field(default_factory=list)
+    # Magic social links: link -> (outcome, deliveredPercent); see _magic_links.
+    magic_links: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _coins(obj: dict[str, Any], name: str, path: str) -> int:
@@ -78,6 +80,31 @@ def _phone_pattern(obj: dict[str, Any], where: str) -> str:
     if PHONE_PATTERN_RE.fullmatch(pattern) is None:
         raise FieldError(where + "phonePattern", "must be 4 to 15 digits or #, starting with a digit")
     return pattern
+
+
+MAGIC_OUTCOMES = ("cancelled", "partial")
+
+
+def _magic_links(doc: dict[str, Any], path: str) -> dict[str, tuple[str, int]]:
+    """Social order links that end unhappily by themselves (Stripe's test cards): an order
+    to a "cancelled" link is cancelled at the instant it would start, nothing delivered; one
+    to a "partial" link delivers at its option's rate until deliveredPercent of the quantity
+    (rounded down) is delivered, and ends partial at that instant. Matched exactly."""
+    links: dict[str, tuple[str, int]] = {}
+    for where, raw in _items(doc, "magicLinks", path):
+        link = v.string(raw, "link", where, max_len=2048)
+        if not link.lower().startswith(("http://", "https://")) or any(c.isspace() for c in link):
+            raise FieldError(where + "link", "must be an http(s) URL")
+        if link in links:
+            raise FieldError(where + "link", f"{link} is listed twice")
+        outcome = v.string(raw, "outcome", where)
+        if outcome not in MAGIC_OUTCOMES:
+            raise FieldError(where + "outcome", 'must be "cancelled" or "partial"')
+        percent = 0
+        if outcome == "partial":
+            percent = v.integer(raw, "deliveredPercent", where, low=0, high=99)
+        links[link] = (outcome, percent)
+    return links
 
 
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
@@ -196,6 +223,7 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
                 credential_fields=fields,
             )
         )
+    out.magic_links = _magic_links(doc, path)
     _unique([a.id for a in out.accounts], path + "accounts")
     _unique([k.key for a in out.accounts for k in a.keys], path + "accounts[].keys")
     _unique(

@@ -160,6 +160,10 @@ class SocialExtra:
     start_us: int
     per_minute: int | None
     delivered_final: int | None = None  # fixed once delivery stops
+    # A magic link's outcome (fixtures' magicLinks): "cancelled" at the start instant, or
+    # "partial" the instant `stop_at` units are delivered.
+    outcome: str | None = None
+    stop_at: int = 0
 
 
 class OrderBook(Mapping[str, "Order"]):
@@ -405,6 +409,13 @@ class SocialOrder(_OrderView):
         # The first instant at which start + elapsed * rate covers the whole quantity.
         return extra.start_us + -(-extra.quantity * MINUTE_US // extra.per_minute)
 
+    def stops_us(self) -> int | None:
+        """When a magic partial link stops delivery: the first instant `stop_at` is delivered."""
+        extra = self.extra
+        if not extra.per_minute:
+            return None
+        return extra.start_us + -(-extra.stop_at * MINUTE_US // extra.per_minute)
+
     def delivered(self, now_us: int) -> int:
         extra = self.extra
         if extra.delivered_final is not None:
@@ -416,8 +427,18 @@ class SocialOrder(_OrderView):
     def settle(self, now_us: int) -> None:
         extra = self.extra
         if self.status == "pending" and now_us >= extra.start_us:
+            if extra.outcome == "cancelled":
+                self._move_to("cancelled", extra.start_us)
+                extra.delivered_final = 0
+                return
             self._move_to("processing", extra.start_us)
         if self.status == "processing":
+            if extra.outcome == "partial":
+                stop = self.stops_us()
+                if stop is not None and now_us >= stop:
+                    self._move_to("partial", stop)
+                    extra.delivered_final = extra.stop_at
+                return
             done = self.completes_us()
             if done is not None and now_us >= done:
                 self._move_to("completed", done)

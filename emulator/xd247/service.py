@@ -33,7 +33,9 @@ from .models import (
     SocialOrder,
 )
 
-LINK_RE = re.compile(r"https?://[^\s/$.?#][^\s]*", re.IGNORECASE)
+# An http(s) URL without ASCII whitespace, spelled out so emulator/specs/247xd.json can say
+# exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
+LINK_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#]\S*", re.ASCII)
 OTP_CODE_RE = re.compile(r"[0-9]{4,8}")
 
 
@@ -62,6 +64,7 @@ class Xd247Backend:
             o.id: (s.id, o) for s in fixtures.social for o in s.options
         }
         self.premium: dict[str, PremiumService] = {s.id: s for s in fixtures.premium}
+        self.magic_links = fixtures.magic_links  # link -> (outcome, deliveredPercent)
         for spec in fixtures.accounts:
             self._add_account(Account(spec.id, spec.coins, spec.banned, spec.label))
             for key in spec.keys:
@@ -100,6 +103,28 @@ class Xd247Backend:
 
     def premium_catalog(self) -> list[dict[str, Any]]:
         return [s.view() for s in self.premium_services]
+
+    def catalog_item(self, item_id: str) -> PriceOption | SocialOption | PremiumService | None:
+        """A price option, social option or premium service: what has a price."""
+        found = self.price_options.get(item_id) or self.social_options.get(item_id)
+        return found[1] if found is not None else self.premium.get(item_id)
+
+    def patch_item(
+        self, item: PriceOption | SocialOption | PremiumService, price: int | None, stock: int | None
+    ) -> dict[str, Any]:
+        """The control plane's price and stock. Orders keep the price they were made at.
+        A social option's price is its pricePer1000; it has no stock (ValueError)."""
+        if isinstance(item, SocialOption):
+            if stock is not None:
+                raise ValueError("stock: a social option has no stock")
+            if price is not None:
+                item.price_per_1000 = price
+        else:
+            if price is not None:
+                item.price = price
+            if stock is not None:
+                item.stock = stock
+        return item.view()
 
     # --- orders -----------------------------------------------------------------------
     def _debit(self, account: Account, amount: int) -> None:
@@ -168,6 +193,11 @@ class Xd247Backend:
             start_us=now_us + option.start_delay_us,
             per_minute=option.per_minute,
         )
+        magic = self.magic_links.get(link)
+        if magic is not None:
+            extra = self.orders.extra[n]
+            extra.outcome = magic[0]
+            extra.stop_at = quantity * magic[1] // 100
         return SocialOrder(self.orders, n)
 
     def create_premium_order(self, account: Account, service_id: str, now_us: int) -> PremiumOrder:

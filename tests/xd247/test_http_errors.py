@@ -78,6 +78,8 @@ VALIDATION_CASES = [
     ("/api/v1/social/orders", with_(SOCIAL_BODY, link="instagram.com/example"), "link"),
     ("/api/v1/social/orders", with_(SOCIAL_BODY, link="https://"), "link"),
     ("/api/v1/social/orders", with_(SOCIAL_BODY, link="https://x.com/a b"), "link"),
+    # The scheme's letters are ASCII: "ſ" folds to "s" only under re.IGNORECASE (247xd.json's pattern).
+    ("/api/v1/social/orders", with_(SOCIAL_BODY, link="httpſ://x.com/a"), "link"),
     ("/api/v1/social/orders", with_(SOCIAL_BODY, quantity=KeyError), "quantity"),
     ("/api/v1/social/orders", with_(SOCIAL_BODY, quantity="100"), "quantity"),
     ("/api/v1/social/orders", with_(SOCIAL_BODY, quantity=100.0), "quantity"),

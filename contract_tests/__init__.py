@@ -1,0 +1,1 @@
+"""Contract suites: the emulator (or a live base URL) against emulator/specs/*.json."""

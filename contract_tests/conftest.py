@@ -1,0 +1,162 @@
+"""The drift report of a contract run: JUnit XML and a Markdown summary of each mismatch.
+
+Written for every live run (CONTRACT_*_URL set), and for any run when CONTRACT_REPORT_DIR
+names where to write it; the default place, contract_tests/reports/, is gitignored.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from schemathesis.core.failures import Failure
+
+from .support import REPORTS, USDTLOWFEE, XD247
+
+_GOT = re.compile(r"\[(\d{3})\] ([^\n:]*):\s*\n\s*`([^`]*)`")
+
+
+@dataclass(slots=True)
+class Mismatch:
+    test: str
+    operation: str
+    check: str
+    expected: str
+    got: str
+
+
+_MISMATCHES: list[Mismatch] = []
+_REPORTS: list[tuple[str, pytest.TestReport]] = []
+_STARTED = [time.time()]
+
+
+def _targets() -> list[str]:
+    return [
+        f"{api.name}: {os.environ.get(f'CONTRACT_{api.env}_URL') or 'in-process emulator'}"
+        for api in (XD247, USDTLOWFEE)
+    ]
+
+
+def _enabled() -> bool:
+    live = any(os.environ.get(f"CONTRACT_{api.env}_URL") for api in (XD247, USDTLOWFEE))
+    return live or bool(os.environ.get("CONTRACT_REPORT_DIR"))
+
+
+def _leaves(exc: BaseException) -> Iterator[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    flat = " ".join(text.split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _expected(failure: Failure) -> str:
+    lines = [line.strip() for line in failure.message.splitlines() if line.strip()]
+    stated = [line for line in lines if line.startswith(("Expected", "Documented"))]
+    return _one_line("; ".join([failure.title, *(stated or lines[:1])]))
+
+
+def mismatches_of(exc: BaseException, test: str) -> list[Mismatch]:
+    text = str(exc) + "".join(str(leaf) for leaf in _leaves(exc))
+    seen = _GOT.search(text)
+    got = f"{seen.group(1)} {seen.group(2)}: {seen.group(3)}" if seen else ""
+    found = []
+    for leaf in _leaves(exc):
+        if isinstance(leaf, Failure):
+            check = f"{', '.join(leaf.checks) or leaf.title} ({leaf.code})"
+            found.append(Mismatch(test, leaf.operation or "?", check, _expected(leaf), _one_line(got)))
+        else:
+            found.append(Mismatch(test, "?", type(leaf).__name__, "no error", _one_line(str(leaf))))
+    return found
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        # A schemathesis item's nodeid leaves out the operation; its name has it.
+        test = f"{item.nodeid.partition('::')[0]}::{item.name}"
+        _REPORTS.append((test, report))
+        if call.excinfo is not None and report.failed:
+            _MISMATCHES.extend(mismatches_of(call.excinfo.value, test))
+    return report
+
+
+def _junit(path: Path) -> None:
+    failed = [r for _, r in _REPORTS if r.failed]
+    skipped = [r for _, r in _REPORTS if r.skipped]
+    suite = ET.Element(
+        "testsuite",
+        name="contract",
+        tests=str(len(_REPORTS)),
+        failures=str(len(failed)),
+        errors="0",
+        skipped=str(len(skipped)),
+        time=f"{time.time() - _STARTED[0]:.3f}",
+    )
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="targets", value="; ".join(_targets()))
+    for test, report in _REPORTS:
+        module, _, name = test.partition("::")
+        case = ET.SubElement(
+            suite, "testcase", classname=module.replace("/", ".").removesuffix(".py"), name=name,
+            time=f"{report.duration:.3f}",
+        )
+        if report.failed:
+            mine = [m for m in _MISMATCHES if m.test == test]
+            message = "; ".join(f"{m.operation}: {m.check}" for m in mine) or "failed"
+            ET.SubElement(case, "failure", message=message).text = report.longreprtext
+        elif report.skipped:
+            ET.SubElement(case, "skipped", message=str(report.longrepr))
+    ET.indent(suite)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _markdown(path: Path) -> None:
+    failed = sum(1 for _, r in _REPORTS if r.failed)
+    lines = [
+        "# Contract drift report",
+        "",
+        *[f"- {target}" for target in _targets()],
+        f"- {len(_REPORTS)} tests, {failed} failed, {len(_MISMATCHES)} mismatches",
+        "",
+    ]
+    if not _MISMATCHES:
+        lines.append("No mismatch: the target keeps the contract (emulator/specs/*.json).")
+    else:
+        lines += [
+            "A mismatch on a rule marked `x-inferred` in the documents is a wrong assumption of the",
+            "emulator; on any other rule, the vendor has drifted from its own docs.",
+            "",
+            "| operation | check | expected | got |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {m.operation} | {m.check} | {m.expected} | {m.got} |" for m in _MISMATCHES]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not _enabled() or not _REPORTS:
+        return
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    _junit(REPORTS / "junit.xml")
+    _markdown(REPORTS / "drift.md")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _enabled() and _REPORTS:
+        where = f"{REPORTS / 'drift.md'} and {REPORTS / 'junit.xml'}"
+        terminalreporter.write_line(f"contract drift report: {where}")

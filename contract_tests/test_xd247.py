@@ -1,0 +1,28 @@
+"""247xd against emulator/specs/247xd.json: examples, coverage, fuzzing, then the stateful flows
+(list the catalog -> order -> get -> cancel -> refund) that the document's links describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .support import XD247, flows, flows_skipped, load_schema, target
+
+TARGET = target(XD247)
+schema = load_schema(TARGET)
+
+
+@schema.parametrize()
+def test_xd247(case: Any) -> None:
+    case.call_and_validate()
+
+
+SKIP_FLOWS = flows_skipped(TARGET)
+if SKIP_FLOWS is None:
+    TestXd247Flows = flows(schema, TARGET)
+else:
+    REASON: str = SKIP_FLOWS
+
+    def test_xd247_flows() -> None:
+        pytest.skip(REASON)
