@@ -21,7 +21,8 @@ from .support import MAX_EXAMPLES, POSITIVE_ACCEPTED, SEED, SPECS, whole_numbers
 # validation (README "Fixtures"), the clock's last instant (year 9000) and never backwards,
 # a fault's cross-field rules (drop excludes status; path is one of that API's route
 # templates), the journal's size, an email the emulator can store, coins with at most 2
-# decimals (binary floats make `multipleOf: 0.01` unreliable).
+# decimals (binary floats make `multipleOf: 0.01` unreliable), a social option without
+# stock, a price table naming each duration once, an account clock's last instant.
 CROSS_FIELD = [
     "loadFixtures",
     "advanceClock",
@@ -31,6 +32,10 @@ CROSS_FIELD = [
     "createUsdtLowFeeAccount",
     "createXd247Account",
     "patchXd247Account",
+    "patchXd247CatalogItem",
+    "putUsdtLowFeePrices",
+    "advanceAccountClock",
+    "setAccountClock",
 ]
 
 config = schemathesis.Config.from_dict(

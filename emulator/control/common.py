@@ -74,8 +74,8 @@ def backend_of(emu: Emulator, api: str) -> Xd247Backend | UsdtLowFeeBackend:
 
 def wants_own_clock(data: dict[str, Any]) -> bool:
     """An account's `clock`: "own" (a test clock of its own) or "global" (the default)."""
-    choice = data.get("clock")
-    if choice is None or choice == "global":
+    choice = data.get("clock", "global")
+    if choice == "global":
         return False
     if choice == "own":
         return True

@@ -14,6 +14,7 @@ from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso,
 from emulator.core.errors import FieldError
 
 from . import faults, journal, keys, specs, usdtlowfee, xd247
+from . import state as state_routes
 from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found
 
 
@@ -152,12 +153,13 @@ routes = [
     *keys.routes,
     Route("/_emulator/{api}/accounts/{accountId}/clock", account_clock_get, methods=["GET"]),
     *[
-        Route(f"/_emulator/{{api}}/accounts/{{accountId}}/clock/{action}", account_clock_action, methods=["POST"])
+        Route("/_emulator/{api}/accounts/{accountId}/clock/" + action, account_clock_action, methods=["POST"])
         for action in ("advance", "set", "freeze", "resume")
     ],
     *specs.routes,
     *faults.routes,
     *journal.routes,
+    *state_routes.routes,
 ]
 
 exception_handlers = {ControlError: control_error, HTTPException: http_error}

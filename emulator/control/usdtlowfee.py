@@ -11,10 +11,10 @@ from starlette.routing import Route
 from emulator.core import validate as v
 from emulator.core.errors import FieldError
 from emulator.core.statemachine import TransitionError
-from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX
+from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
 
-from .common import ControlError, body, emulator_of, invalid, json, not_found
+from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -30,6 +30,7 @@ def account_view(account: Account) -> dict[str, object]:
         "totalSun": account.total_sun,
         "disabled": account.disabled,
         "label": account.label,
+        "clock": "global" if account.clock is None else "own",
     }
 
 
@@ -54,9 +55,11 @@ async def create_account(request: Request) -> Response:
     disabled = _read(v.boolean, data, "disabled") if "disabled" in data else False
     verified = _read(v.boolean, data, "emailVerified") if "emailVerified" in data else True
     label = _read(v.string, data, "label", min_len=0, max_len=200) if "label" in data else ""
+    own = wants_own_clock(data)
     emu = emulator_of(request)
     with emu.lock:
-        account, key = emu.usdtlowfee.create_account(balance, email, disabled, verified, label)
+        clock = own_clock(emu) if own else None
+        account, key = emu.usdtlowfee.create_account(balance, email, disabled, verified, label, clock)
         return json({**account_view(account), "apiKey": key}, 201)
 
 
@@ -100,8 +103,26 @@ async def transition(request: Request) -> Response:
         return json(backend.view(order))
 
 
+def _prices_view(prices: dict[int, int]) -> dict[str, object]:
+    return {"prices": [{"durationHours": hours, "priceSun": sun} for hours, sun in prices.items()]}
+
+
+async def prices(request: Request) -> Response:
+    """The price table (sun for 65000 energy per durationHours). PUT replaces it whole,
+    validated as the fixtures' `prices`, all or nothing; orders keep the price they were made at."""
+    emu = emulator_of(request)
+    if request.method == "GET":
+        with emu.lock:
+            return json(_prices_view(emu.usdtlowfee.prices))
+    table = _read(price_table, await body(request, allow_empty=False))
+    with emu.lock:
+        emu.usdtlowfee.prices = table
+        return json(_prices_view(table))
+
+
 routes = [
     Route("/_emulator/usdtlowfee/accounts", create_account, methods=["POST"]),
     Route("/_emulator/usdtlowfee/accounts/{accountId}", patch_account, methods=["PATCH"]),
     Route("/_emulator/usdtlowfee/orders/{orderId}/transition", transition, methods=["POST"]),
+    Route("/_emulator/usdtlowfee/prices", prices, methods=["GET", "PUT"]),
 ]

@@ -12,7 +12,12 @@ from emulator.core.money import coins, to_hundredths
 from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
-from .common import ControlError, body, emulator_of, invalid, json, not_found
+from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
+
+# Catalog prices and stock the control plane sets: bounded so that an order's price stays
+# an int64 of hundredths (social: pricePer1000 × quantity / 1000).
+MAX_ITEM_PRICE = 100_000_000_00  # 100,000,000 coins
+MAX_STOCK = 1_000_000_000
 
 
 def account_view(account: Account) -> dict[str, object]:
@@ -21,6 +26,7 @@ def account_view(account: Account) -> dict[str, object]:
         "coins": coins(account.coins),
         "banned": account.banned,
         "label": account.label,
+        "clock": "global" if account.clock is None else "own",
     }
 
 
@@ -45,9 +51,10 @@ async def create_account(request: Request) -> Response:
     label = data.get("label", "")
     if not isinstance(label, str) or len(label) > 200:
         raise invalid(FieldError("label", "must be a string of at most 200 characters"))
+    own = wants_own_clock(data)
     emu = emulator_of(request)
     with emu.lock:
-        account, key = emu.xd247.create_account(amount, banned, label)
+        account, key = emu.xd247.create_account(amount, banned, label, own_clock(emu) if own else None)
     return json({**account_view(account), "apiKey": key}, 201)
 
 
@@ -90,8 +97,39 @@ async def transition(request: Request) -> Response:
         return json(emu.xd247.view(order))
 
 
+async def patch_catalog_item(request: Request) -> Response:
+    """Price and stock of a price option, social option (price = pricePer1000) or premium
+    service; answers the item as the API's catalog shows it."""
+    data = await body(request)
+    price = None
+    if "price" in data:
+        try:
+            price = to_hundredths(data["price"])
+        except ValueError as exc:
+            raise invalid(FieldError("price", str(exc))) from None
+        if price > MAX_ITEM_PRICE:
+            raise invalid(FieldError("price", f"must be at most {coins(MAX_ITEM_PRICE)}"))
+    stock = None
+    if "stock" in data:
+        try:
+            stock = v.integer(data, "stock", low=0, high=MAX_STOCK)
+        except FieldError as exc:
+            raise invalid(exc) from None
+    item_id = request.path_params["itemId"].lower()  # uuids match case-insensitively, as in the API
+    emu = emulator_of(request)
+    with emu.lock:
+        item = emu.xd247.catalog_item(item_id)
+        if item is None:
+            raise not_found("price option, social option or premium service")
+        try:
+            return json(emu.xd247.patch_item(item, price, stock))
+        except ValueError as exc:
+            raise invalid(exc) from None
+
+
 routes = [
     Route("/_emulator/247xd/accounts", create_account, methods=["POST"]),
     Route("/_emulator/247xd/accounts/{accountId}", patch_account, methods=["PATCH"]),
     Route("/_emulator/247xd/orders/{orderId}/transition", transition, methods=["POST"]),
+    Route("/_emulator/247xd/catalog/{itemId}", patch_catalog_item, methods=["PATCH"]),
 ]

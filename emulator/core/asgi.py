@@ -92,6 +92,8 @@ class Surface:
     # Inert until the Emulator attaches its own (shared by both surfaces).
     faults = FaultRegistry()
     journal = Journal(0)
+    # The state file's hook (emulator/state.py): None unless `serve --state-file`.
+    after_write: Callable[[], None] | None = None
 
     def __init__(
         self,
@@ -218,6 +220,8 @@ class Surface:
                 with self.lock:
                     now = self.clock_of(account).now_us()
                     status, data = route.handler(Call(account, found[1], now, body, scope["query_string"]))
+                    if self.after_write is not None and scope["method"] != "GET":
+                        self.after_write()  # durable before it is acknowledged
                 payload = b"" if data is None else self.render_ok(data)
             except ApiError as exc:
                 error = exc

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .errors import FieldError
 
 US_PER_S = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -75,6 +78,40 @@ class Clock:
     def export(self) -> dict[str, object]:
         return {"now": iso_ms(self.now_us()), "frozen": self.frozen}
 
+    def snapshot(self) -> dict[str, object]:
+        """For the state document: the instant to the microsecond, and for a running clock
+        the wall-clock instant it was read at, so that it runs on at the same offset."""
+        if self._frozen_at is not None:
+            return {"now": iso_us(self._frozen_at), "frozen": True}
+        real = wall_us()
+        return {"now": iso_us(real + self._offset), "frozen": False, "wall": iso_us(real)}
+
+    @classmethod
+    def restore(cls, doc: object, path: str) -> Clock:
+        """A clock from `snapshot()`; a running one without `wall` runs on from `now`."""
+        if not isinstance(doc, dict):
+            raise FieldError(path.rstrip("."), "must be an object")
+        frozen = doc.get("frozen")
+        if not isinstance(frozen, bool):
+            raise FieldError(path + "frozen", "must be true or false")
+        now = _instant(doc, "now", path)
+        if now > LATEST_US:
+            raise FieldError(path + "now", f"must not be after {iso_ms(LATEST_US)}")
+        clock = cls(now, frozen=frozen)
+        if not frozen and doc.get("wall") is not None:
+            clock._offset = now - _instant(doc, "wall", path)
+        return clock
+
+
+def _instant(doc: dict[str, Any], name: str, path: str) -> int:
+    value = doc.get(name)
+    try:
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date-time string")
+        return parse_iso(value)
+    except ValueError as exc:
+        raise FieldError(path + name, str(exc)) from None
+
 
 def to_datetime(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
@@ -104,6 +141,11 @@ def iso_ms(us: int) -> str:
     hour, rest = divmod(rest, 3600)
     minute, second = divmod(rest, 60)
     return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
+
+
+def iso_us(us: int) -> str:
+    """`2024-01-01T00:20:00.000001Z`: exact to the microsecond (the state document)."""
+    return f"{iso_s(us)[:-1]}.{us % US_PER_S:06d}Z"
 
 
 def iso_s(us: int) -> str:

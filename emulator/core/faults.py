@@ -91,6 +91,22 @@ class FaultRegistry:
     def all(self) -> list[Fault]:
         return list(self._faults.values())
 
+    def snapshot(self) -> dict[str, Any]:
+        """For the state document: the faults, the next id and the probability draws' position."""
+        version, internal, gauss = self._rng.getstate()
+        return {
+            "next": self._next,
+            "random": [version, list(internal), gauss],
+            "faults": [fault.view() for fault in self._faults.values()],
+        }
+
+    def restore(self, faults: list[Fault], next_id: int, rng: random.Random) -> None:
+        """Put validated faults back (emulator/state.py checks them)."""
+        self._faults = {fault.id: fault for fault in faults}
+        self._next = next_id
+        self._rng = rng
+        self._refresh()
+
     def pick(self, api: str, method: str, template: str | None) -> Fault | None:
         """The fault to inject into this request, counted as injected, or None.
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import secrets
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from .errors import FieldError
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -46,6 +48,28 @@ class IdSource:
     def randint(self, low: int, high: int) -> int:
         return self._rng.randint(low, high)
 
+    def snapshot(self) -> dict[str, Any]:
+        """The generators' positions (random.Random.getstate() as JSON lists): ids, codes
+        and fake data generated after a restore continue as they would have."""
+        return {
+            "seed": self.seed,
+            "random": random_state(self._rng),
+            "faker": None if self._faker is None else random_state(self._faker.random),
+        }
+
+    @classmethod
+    def restore(cls, doc: object, path: str) -> IdSource:
+        if not isinstance(doc, dict):
+            raise FieldError(path.rstrip("."), "must be an object")
+        seed = doc.get("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+            raise FieldError(path + "seed", "must be an integer from 0 to 2^63-1")
+        ids = cls(seed)
+        set_random_state(ids._rng, doc.get("random"), path + "random")
+        if doc.get("faker") is not None:
+            set_random_state(ids.faker.random, doc["faker"], path + "faker")
+        return ids
+
     @property
     def faker(self) -> Faker:
         # Loaded on first use (keeps start-up fast), seeded from the same seed so that
@@ -57,6 +81,29 @@ class IdSource:
             fake.seed_instance(self.seed)
             self._faker = fake
         return self._faker
+
+
+def random_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_random_state(rng: random.Random, doc: object, path: str) -> None:
+    """Put a `random_state()` back; FieldError for anything getstate() cannot have made."""
+    ok = (
+        isinstance(doc, list)
+        and len(doc) == 3
+        and doc[0] == 3
+        and isinstance(doc[1], list)
+        and len(doc[1]) == 625
+        and all(type(x) is int and 0 <= x < 2**32 for x in doc[1])
+        and doc[1][-1] <= 624
+        and (doc[2] is None or type(doc[2]) is float)
+    )
+    if not ok:
+        raise FieldError(path, "must be a random generator state: [3, [625 integers], null]")
+    assert isinstance(doc, list)
+    rng.setstate((3, tuple(doc[1]), doc[2]))
 
 
 _BITS = 122  # the random bits of a version-4 uuid

@@ -72,17 +72,25 @@ class Redactor:
             return b"%b ****%b" % (scheme, shown) if secret else scheme
         return b"****" + shown if secret else b""
 
-    def headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        # One pass: the Authorization header always, any other value holding a key.
-        search, shortest = self._bytes.search, self.shortest
-        out = []
-        for header in headers:
-            if header[0] == _AUTHORIZATION:
-                header = (_AUTHORIZATION, self.credentials(header[1]))
-            elif len(header[1]) >= shortest and search(header[1]) is not None:
-                header = (header[0], self.data(header[1]))
-            out.append(header)
-        return out
+    def headers(self, headers: list[tuple[bytes, bytes]]) -> bytes:
+        """Redacted in one pass (the Authorization header always, any other value holding
+        a key) and kept as one bytes object, `name\nvalue\nname\nvalue` (a newline cannot
+        occur in a header over HTTP; in-process one is escaped). One object, not a list of
+        tuples: entries stay small and, holding only bytes, strings and numbers, out of
+        the garbage collector's way."""
+        search, shortest, credentials = self._bytes.search, self.shortest, self.credentials
+        parts = []
+        for name, value in headers:
+            if name == _AUTHORIZATION:
+                value = credentials(value)
+            elif len(value) >= shortest and search(value) is not None:
+                value = self.data(value)
+            parts.append(name)
+            parts.append(value)
+        blob = b"\n".join(parts)
+        if parts and blob.count(b"\n") != len(parts) - 1:  # a newline in a value: in-process only
+            blob = b"\n".join(part.replace(b"\n", b"\\n") for part in parts)
+        return blob
 
 
 # One entry: a plain tuple (cheapest to build). Fields, in order:
@@ -188,10 +196,10 @@ def _decoded(data: bytes | None) -> Any:
 
 def view(entry: Entry) -> dict[str, Any]:
     headers: dict[str, str] = {}
-    for name, value in entry[HEADERS]:
-        key = name.decode("latin-1")
-        text = value.decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    if entry[HEADERS]:
+        parts = entry[HEADERS].decode("latin-1").split("\n")
+        for name, text in zip(parts[::2], parts[1::2], strict=False):
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
     return {
         "time": iso_ms(entry[AT]),
         "api": entry[API],

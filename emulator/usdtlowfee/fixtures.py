@@ -70,6 +70,7 @@ class UsdtLowFeeFixtures:
     prices: dict[int, int] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     fulfilment_delay_us: int = seconds_to_us(DEFAULT_DELAY_S)
     failing: dict[str, str] = field(default_factory=dict)  # tronAddress -> failure reason
+    slow: dict[str, int] = field(default_factory=dict)  # tronAddress -> its own fulfilment delay
 
 
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
@@ -160,6 +161,12 @@ def _prices(doc: dict[str, Any], path: str) -> dict[int, int]:
     return {h: prices[h] for h in DURATIONS}
 
 
+def price_table(doc: dict[str, Any], path: str = "") -> dict[int, int]:
+    """`{"prices": [...]}` with every duration priced (the control plane's PUT): required."""
+    v.list_of(doc, "prices", path)
+    return _prices(doc, path)
+
+
 def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
     out = UsdtLowFeeFixtures(prices=_prices(doc, path))
     if "fulfilmentDelaySeconds" in doc:
@@ -173,6 +180,14 @@ def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
             raise FieldError(where + "tronAddress", f"{address} is listed twice")
         reason = v.string(raw, "reason", where, max_len=200) if "reason" in raw else DEFAULT_FAILURE
         out.failing[address] = reason
+    for where, raw in _items(doc, "slowAddresses", path):
+        address = address_of(raw, "tronAddress", where)
+        if address in out.slow:
+            raise FieldError(where + "tronAddress", f"{address} is listed twice")
+        delay = v.number(raw, "delaySeconds", where, low=0)
+        if delay > MAX_DELAY_S:
+            raise FieldError(where + "delaySeconds", f"must be at most {MAX_DELAY_S}")
+        out.slow[address] = seconds_to_us(delay)
     for where, raw in _items(doc, "accounts", path):
         email = v.string(raw, "email", where, max_len=254)
         if EMAIL_RE.fullmatch(email) is None:

@@ -15,6 +15,7 @@ from array import array
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import Any
 
 from emulator.core.clock import Clock, iso_s
@@ -47,6 +48,7 @@ _CAN_PROCESSING, _CAN_COMPLETED, _CAN_FAILED = _CAN["processing"], _CAN["complet
 DEFAULT_FAILURE = "failed by the control plane"
 TXID_BYTES = 32  # a txid is 64 hex digits, kept as 32 bytes
 VIEW_CACHE = 1024  # terminal views kept rendered (about 1.5 KB each)
+VIEW_HOT = 100  # of an account's newest orders (the largest page)
 
 
 def trx(sun: int) -> float:
@@ -100,6 +102,7 @@ class OrderBook:
     __slots__ = (
         "delay_us", "accounts", "ids", "account", "address", "energy", "hours", "price", "created",
         "status", "txids", "addresses", "address_row", "planned", "reasons", "moved_at", "views",
+        "delays",
     )
 
     def __init__(self, delay_us: int) -> None:
@@ -120,9 +123,10 @@ class OrderBook:
         self.address_row: dict[str, int] = {}
         self.planned: dict[int, str] = {}  # row -> the fixtures' reason, for a failing input
         self.reasons: dict[int, str] = {}  # row -> failureReason, once failed
-        self.moved_at: dict[int, int] = {}  # row -> instant of a move other than at its due
-        # The views of recently read terminal rows (they never change again), oldest first.
-        # Clients poll the newest page; this serves it without rendering it again.
+        self.moved_at: dict[int, int] = {}  # row -> instant of a move not at created + delay_us
+        self.delays: dict[int, int] = {}  # row -> its own fulfilment delay (a slow input)
+        # The views of recently read terminal rows among their account's newest (they never
+        # change again): clients poll the newest page; this serves it without rendering it.
         self.views: dict[int, dict[str, Any]] = {}
 
     def add(
@@ -136,6 +140,7 @@ class OrderBook:
         created_us: int,
         txid: str,
         planned_failure: str | None,
+        delay_us: int | None = None,
     ) -> int:
         ids = self.ids
         row = len(ids)
@@ -157,6 +162,8 @@ class OrderBook:
         self.txids += txid_bytes
         if planned_failure is not None:
             self.planned[row] = planned_failure
+        if delay_us is not None:
+            self.delays[row] = delay_us
         return row
 
     def find(self, order_id: int) -> int | None:
@@ -165,7 +172,7 @@ class OrderBook:
         return row if row < len(ids) and ids[row] == order_id else None
 
     def due_us(self, row: int) -> int:
-        return self.created[row] + self.delay_us
+        return self.created[row] + self.delays.get(row, self.delay_us)
 
     def moved_us(self, row: int) -> int:
         """When a terminal row took its status."""
@@ -187,7 +194,7 @@ class OrderBook:
         status = self.status[row]
         price = self.price[row]
         created = self.created[row]
-        created_at = iso(created)
+        created_at = _ISO.get(created // 1_000_000) or iso(created)
         if status == PROCESSING:
             return {
                 "id": self.ids[row],
@@ -205,7 +212,9 @@ class OrderBook:
                 "canTransitionTo": _CAN_PROCESSING,
             }
         at = self.moved_at.get(row)
-        moved_at = iso(created + self.delay_us if at is None else at)
+        if at is None:
+            at = created + self.delay_us
+        moved_at = _ISO.get(at // 1_000_000) or iso(at)
         if status == COMPLETED:
             start = row * TXID_BYTES
             data = {
@@ -242,10 +251,14 @@ class OrderBook:
                 "statusUpdatedAt": moved_at,
                 "canTransitionTo": _CAN_FAILED,
             }
-        views = self.views
-        if len(views) >= VIEW_CACHE:
-            del views[next(iter(views))]
-        views[row] = data
+        # Only an account's newest orders are kept: a client walking its whole history
+        # would only churn the cache.
+        rows = self.accounts[self.account[row]].rows
+        if len(rows) <= VIEW_HOT or row >= rows[-VIEW_HOT]:
+            views = self.views
+            if len(views) >= VIEW_CACHE:
+                views.clear()  # cheaper than evicting one by one; the hot pages come back at once
+            views[row] = data
         return data
 
 
@@ -411,18 +424,20 @@ class Account:
     clock: Clock | None = None  # its own test clock, else the emulator's
     slot: int = -1  # this account's index in book.accounts
     # Its order rows, ascending (= creation order = id order), and the terminal ones again
-    # by status (they never leave). The processing ones are `queue[head:]`, ascending:
-    # entered at creation, settled from the head (creation order is due order), a forced
-    # move takes its row out. Each order costs 4 bytes here, twice.
+    # by status (they never leave). Each order costs 4 bytes here, twice.
     rows: array[int] = field(default_factory=lambda: array("I"), repr=False)
     terminal: dict[int, array[int]] = field(
         default_factory=lambda: {COMPLETED: array("I"), FAILED: array("I")}, repr=False
     )
+    # The processing ones: `queue[head:]` ascending, entered at creation and settled from
+    # the head (for these creation order is due order); and, apart, the few that would break
+    # that order (a slow input's own delay, a wall clock stepping back): `late` ascending,
+    # settled through the heap `late_due` of (due, row). A forced move takes its row out of
+    # either (its heap entry is skipped when popped).
     queue: array[int] = field(default_factory=lambda: array("I"), repr=False)
     head: int = 0
-    # Set when an order was created with an earlier due instant than the one before it
-    # (a wall clock stepping back): settling then scans the queue instead of its head.
-    disordered: bool = False
+    late: array[int] = field(default_factory=lambda: array("I"), repr=False)
+    late_due: list[tuple[int, int]] = field(default_factory=list, repr=False)
     addresses: dict[int, Address] = field(default_factory=dict)  # ascending id
     address_by_tron: dict[str, Address] = field(default_factory=dict)
     default_address: Address | None = None
@@ -458,7 +473,12 @@ class Account:
     def due(self) -> list[EnergyOrder]:
         """The orders still waiting for their natural move, ascending id."""
         book = self.book
-        return [EnergyOrder(book, row) for row in self.queue[self.head :]]
+        return [EnergyOrder(book, row) for row in self.rows_with("processing")]
+
+    @property
+    def processing(self) -> int:
+        """How many orders are processing."""
+        return len(self.queue) - self.head + len(self.late)
 
     def add_order(self, row: int) -> None:
         """A new processing order: its price moves from balance to frozen."""
@@ -470,47 +490,42 @@ class Account:
         self.frozen_sun += price
         self.rows.append(row)
         queue = self.queue
-        if len(queue) > self.head and book.created[queue[-1]] > book.created[row]:
-            self.disordered = True
-        queue.append(row)
+        if (book.delays and row in book.delays) or (
+            len(queue) > self.head and book.created[queue[-1]] > book.created[row]
+        ):
+            self.late.append(row)  # rows only grow: stays ascending
+            heappush(self.late_due, (book.due_us(row), row))
+        else:
+            queue.append(row)
 
     def settle(self, now_us: int) -> None:
         """Apply the natural moves due by `now_us`, each at the instant it was due."""
         queue = self.queue
         head = self.head
-        if head == len(queue):
-            return
-        book = self.book
-        created = book.created
-        cutoff = now_us - book.delay_us  # due (created + delay) <= now
-        if self.disordered:
-            self._settle_scan(cutoff)
-            return
-        if created[queue[head]] > cutoff:
-            return
-        end = len(queue)
-        while head < end and created[queue[head]] <= cutoff:
-            self._natural(queue[head])
-            head += 1
-        if head == end:
-            del queue[:]
-            head = 0
-        elif head > 1024 and 2 * head > end:
-            del queue[:head]
-            head = 0
-        self.head = head
-
-    def _settle_scan(self, cutoff: int) -> None:
-        created = self.book.created
-        waiting = array("I")
-        for row in self.queue[self.head :]:
-            if created[row] <= cutoff:
-                self._natural(row)
-            else:
-                waiting.append(row)
-        self.queue = waiting
-        self.head = 0
-        self.disordered = any(created[a] > created[b] for a, b in zip(waiting, waiting[1:], strict=False))
+        if head < len(queue):
+            created = self.book.created
+            cutoff = now_us - self.book.delay_us  # due (created + delay) <= now
+            if created[queue[head]] <= cutoff:
+                end = len(queue)
+                while head < end and created[queue[head]] <= cutoff:
+                    self._natural(queue[head])
+                    head += 1
+                if head == end:
+                    del queue[:]
+                    head = 0
+                elif head > 1024 and 2 * head > end:
+                    del queue[:head]
+                    head = 0
+                self.head = head
+        late_due = self.late_due
+        if late_due and late_due[0][0] <= now_us:
+            status = self.book.status
+            late = self.late
+            while late_due and late_due[0][0] <= now_us:
+                row = heappop(late_due)[1]
+                if status[row] == PROCESSING:  # else moved by the control plane meanwhile
+                    del late[bisect_left(late, row)]
+                    self._natural(row)
 
     def _natural(self, row: int) -> None:
         """The natural move of a processing row (queue bookkeeping is the caller's)."""
@@ -525,10 +540,12 @@ class Account:
             self.balance_sun += price
             book.reasons[row] = planned
         book.status[row] = status
+        if book.delays and row in book.delays:  # not at created + delay_us, which views assume
+            book.moved_at[row] = book.due_us(row)
         done = self.terminal[status]
         if not done or done[-1] < row:
             done.append(row)
-        else:  # a newer order was forced there first
+        else:  # a newer order got there first (forced, or a late one's turn)
             insort(done, row)
 
     def move(self, order: EnergyOrder, target: str, at_us: int, reason: str | None = None) -> None:
@@ -543,20 +560,27 @@ class Account:
             self.frozen_sun -= price  # back to the balance
             self.balance_sun += price
             book.reasons[row] = reason or book.planned.get(row) or DEFAULT_FAILURE
-        # Out of the queue (the only non-terminal status), into its status.
+        # Out of the processing ones (the only non-terminal status), into its status.
         queue = self.queue
         position = bisect_left(queue, row, self.head)
-        assert queue[position] == row
-        del queue[position]
+        if position < len(queue) and queue[position] == row:
+            del queue[position]
+        else:
+            late = self.late
+            position = bisect_left(late, row)
+            assert late[position] == row
+            del late[position]
         status = STATUSES.index(target)
         book.status[row] = status
         insort(self.terminal[status], row)
-        if at_us != book.due_us(row):
+        if at_us != book.created[row] + book.delay_us:  # else the views' default is right
             book.moved_at[row] = at_us
 
     def rows_with(self, status: str) -> Sequence[int]:
         """The account's rows in `status`, ascending."""
         if status == "processing":
+            if self.late:
+                return sorted([*self.queue[self.head :], *self.late])
             return self.queue[self.head :]
         return self.terminal[STATUSES.index(status)]
 
@@ -570,9 +594,32 @@ class Account:
         if status is None:
             return newest_first(self.rows, offset, limit), len(self.rows)
         if status == "processing":
-            return newest_first(self.queue, offset, limit, self.head), len(self.queue) - self.head
+            if not self.late:
+                return newest_first(self.queue, offset, limit, self.head), len(self.queue) - self.head
+            return self._processing_page(offset, limit), self.processing
         items = self.terminal[STATUSES.index(status)]
         return newest_first(items, offset, limit), len(items)
+
+    def _processing_page(self, offset: int, limit: int) -> list[int]:
+        """Newest first from `queue[head:]` and `late` merged: walks offset + limit rows of
+        the processing ones (as a walk of one list would)."""
+        queue, low, late = self.queue, self.head, self.late
+        i, j = len(queue) - 1, len(late) - 1
+        page: list[int] = []
+        if offset >= self.processing:
+            return page
+        while len(page) < limit and (i >= low or j >= 0):
+            if j < 0 or (i >= low and queue[i] > late[j]):
+                row = queue[i]
+                i -= 1
+            else:
+                row = late[j]
+                j -= 1
+            if offset:
+                offset -= 1
+            else:
+                page.append(row)
+        return page
 
     # --- addresses --------------------------------------------------------------------
     def add_address(self, address: Address) -> None:

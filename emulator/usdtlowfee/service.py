@@ -44,6 +44,7 @@ class UsdtLowFeeBackend:
         self.book = OrderBook(self.delay_us)  # every energy order, a row each
         self.orders = OrderIndex(self.book)  # by id
         self.failing: dict[str, str] = dict(fixtures.failing)  # tronAddress -> failure reason
+        self.slow: dict[str, int] = dict(fixtures.slow)  # tronAddress -> its fulfilment delay
         # Users and orders share one snowflake sequence; new user ids never meet a fixture's.
         self.snowflake = tron.SnowflakeIds(max((a.user_id for a in fixtures.accounts), default=0))
         # *(inferred)* address ids: one global counter (a database serial), after the fixtures'.
@@ -154,6 +155,7 @@ class UsdtLowFeeBackend:
             now_us,
             self.ids.hex(64),  # drawn at creation so it does not depend on when the order is read
             self.failing.get(tron_address),
+            self.slow.get(tron_address) if self.slow else None,
         )
         account.add_order(row)
         account.record_use(tron_address, now_us)

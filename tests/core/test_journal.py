@@ -67,11 +67,39 @@ def test_headers_redact_authorization_and_any_other_value_holding_a_key() -> Non
         (b"authorization", f"ApiKey {ULF_KEY}".encode()),
         (b"x-api-key", XD_KEY.encode()),
     ]
-    assert REDACTOR.headers(headers) == [
-        (b"host", b"example"),
-        (b"authorization", f"ApiKey ****{ULF_KEY[-4:]}".encode()),
-        (b"x-api-key", b"247xd_****d0c1"),
-    ]
+    assert REDACTOR.headers(headers) == b"\n".join(
+        [
+            b"host",
+            b"example",
+            b"authorization",
+            f"ApiKey ****{ULF_KEY[-4:]}".encode(),
+            b"x-api-key",
+            b"247xd_****d0c1",
+        ]
+    )
+
+
+def test_a_newline_inside_a_header_value_cannot_shift_the_names_and_values() -> None:
+    # Impossible over HTTP, possible in-process.
+    journal = Journal(10, REDACTOR)
+    journal.record(0, "x", scope(headers=[(b"x-a", b"one\ntwo"), (b"x-b", b"three")]), None, b"", 404, b"", 0)
+    assert view(journal.newest_first()[0])["headers"] == {"x-a": "one\\ntwo", "x-b": "three"}
+
+
+def test_a_recorded_entry_is_left_alone_by_the_garbage_collector() -> None:
+    # Only tuples, strings, bytes and numbers: soon untracked, so a full journal does not
+    # churn the old generation.
+    import gc
+
+    journal = Journal(10, REDACTOR)
+    headers = [(b"host", b"x"), (b"authorization", f"Bearer {XD_KEY}".encode())]
+    journal.record(1, "x", scope(headers=headers), "/balance", b"{}", 200, b"{}", 5, None)
+    entry = journal.newest_first()[0]
+    passes = 0
+    while gc.is_tracked(entry) and passes < 10:  # inner tuples first, then the entry
+        gc.collect()
+        passes += 1
+    assert not gc.is_tracked(entry)
 
 
 def test_record_redacts_path_query_headers_body_and_response() -> None:

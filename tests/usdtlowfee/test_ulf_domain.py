@@ -17,6 +17,7 @@ from emulator.usdtlowfee.fixtures import UsdtLowFeeFixtures, parse
 from emulator.usdtlowfee.models import (
     ENERGY,
     STATUSES,
+    VIEW_CACHE,
     Account,
     OrderBook,
     newest_first,
@@ -160,6 +161,30 @@ def test_settling_stays_exact_when_creation_instants_go_back() -> None:
     check_books(account)
 
 
+def test_processing_pages_are_newest_first_across_quick_and_slow_orders() -> None:
+    backend, clock = make({"slowAddresses": [{"tronAddress": COLD, "delaySeconds": 60}]})
+    account = funded(backend)
+    made = []
+    for i in range(30):
+        address = COLD if i % 3 == 0 else USDT_CONTRACT
+        made.append(backend.create_order(account, address, 65000, 1, clock.now_us()))
+        clock.advance(US_PER_S // 10)
+    backend.force(made[3].id, "failed")  # a slow one
+    backend.force(made[4].id, "completed")  # a quick one
+    clock.advance(5 * US_PER_S // 2)  # the first quick ones come due; no slow one does
+    now = clock.now_us()
+    account.settle(now)
+    waiting = [o.id for o in reversed(made) if o.status == "processing"]
+    assert {o.tron_address for o in made if o.status == "completed" and o is not made[4]} == {USDT_CONTRACT}
+    assert [o.id for o in account.due] == sorted(waiting)
+    for offset in (0, 1, 5, 9, len(waiting) - 1, len(waiting), 10**6):
+        for limit in (1, 3, 20):
+            page = backend.list_orders(account, now, offset, limit, "processing")
+            assert [o["id"] for o in page["orders"]] == waiting[offset : offset + limit]
+            assert page["total"] == len(waiting)
+    check_books(account)
+
+
 def test_force_applies_due_moves_first_and_checks_the_table() -> None:
     backend, clock = make()
     account = funded(backend)
@@ -233,6 +258,25 @@ def test_a_page_costs_the_page_not_the_history(monkeypatch: pytest.MonkeyPatch) 
     assert counter.calls == 1
     # The due heap holds only what is still processing.
     assert len(account.due) == 1
+
+
+def test_views_kept_for_terminal_orders_are_bounded_and_match_a_fresh_render() -> None:
+    backend, clock = make()
+    account = funded(backend)
+    count = VIEW_CACHE + 500
+    for _ in range(count):
+        backend.create_order(account, USDT_CONTRACT, 65000, 1, clock.now_us())
+
+    def every_page() -> list[dict[str, Any]]:
+        return [backend.list_orders(account, clock.now_us(), offset, 100) for offset in range(0, count, 100)]
+
+    assert every_page()[0]["orders"][0]["status"] == "processing"  # a processing view is never kept
+    clock.advance(5 * US_PER_S)
+    pages = every_page()
+    assert pages[0]["orders"][0]["status"] == "completed" and every_page() == pages
+    assert 0 < len(backend.book.views) <= VIEW_CACHE
+    backend.book.views.clear()
+    assert every_page() == pages
 
 
 @pytest.mark.parametrize(

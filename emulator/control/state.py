@@ -1,0 +1,40 @@
+"""GET/PUT /_emulator/state: the whole state as one JSON document (emulator/state.py)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from emulator import state as state_mod
+
+from .common import ControlError, emulator_of, json
+
+# A state document holds every order: far above the 64 KiB of an ordinary body.
+MAX_STATE_BODY = 1024 * 1024 * 1024
+
+
+async def state(request: Request) -> Response:
+    emu = emulator_of(request)
+    if request.method == "GET":
+        with emu.lock:
+            data = state_mod.dumps(emu)
+        return Response(data, media_type="application/json")
+    size = 0
+    chunks: list[bytes] = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_STATE_BODY:
+            raise ControlError(400, "BAD_REQUEST", "the state document is larger than 1 GiB")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        raise ControlError(400, "BAD_REQUEST", "a JSON object body is required")
+    try:
+        state_mod.load(raw, emu)
+    except state_mod.StateError as exc:
+        raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
+    return json({"status": "loaded"})
+
+
+routes = [Route("/_emulator/state", state, methods=["GET", "PUT"])]

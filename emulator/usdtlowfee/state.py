@@ -1,0 +1,207 @@
+"""USDTLowFee's part of the state document (GET/PUT /_emulator/state, the state file).
+
+The section is a fixtures document (emulator/usdtlowfee/fixtures.py reads it: accounts
+with their saved addresses, prices, fulfilment delay, failing and slow inputs) plus what
+fixtures never hold: every key (in issue order), accounts' own clocks, every energy order,
+the snowflake generator's last id and the address id counter. `restore` builds a new
+backend and never touches a live one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.core import validate as v
+from emulator.core.clock import LATEST_US, US_PER_S, Clock, iso_us, parse_iso
+from emulator.core.errors import FieldError
+from emulator.core.ids import IdSource
+
+from . import fixtures as fixtures_mod
+from . import tron
+from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, STATUSES, EnergyOrder
+from .service import UsdtLowFeeBackend
+
+INT64_MAX = 2**63 - 1
+TXID_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def _seconds(us: int) -> int | float:
+    whole, rest = divmod(us, US_PER_S)
+    return whole if not rest else us / US_PER_S
+
+
+def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
+    book = backend.book
+    orders = []
+    for row in range(len(book.ids)):
+        status = STATUSES[book.status[row]]
+        order: dict[str, Any] = {
+            "id": book.ids[row],
+            "accountId": book.accounts[book.account[row]].id,
+            "tronAddress": book.addresses[book.address[row]],
+            "energyValue": book.energy[row],
+            "durationHours": book.hours[row],
+            "priceSun": book.price[row],
+            "createdAt": iso_us(book.created[row]),
+            "txid": book.txid(row),
+            "status": status,
+            "movedAt": None if status == "processing" else iso_us(book.moved_us(row)),
+            "failureReason": book.reasons.get(row),
+            "plannedFailure": book.planned.get(row),
+            "delayUs": book.delays.get(row),
+        }
+        orders.append(order)
+    accounts = []
+    for a in backend.accounts.values():
+        accounts.append(
+            {
+                "id": a.id,
+                "userId": a.user_id,
+                "email": a.email,
+                "emailVerified": a.email_verified,
+                "createdAt": iso_us(a.created_us),
+                "balanceSun": a.balance_sun,  # available; frozen follows from the processing orders
+                "disabled": a.disabled,
+                **({"label": a.label} if a.label else {}),
+                "addresses": [
+                    {
+                        "id": x.id,
+                        "tronAddress": x.tron_address,
+                        "label": x.label,
+                        "isDefault": x.is_default,
+                        "usageCount": x.usage_count,
+                        "lastUsedAt": None if x.last_used_us is None else iso_us(x.last_used_us),
+                        "createdAt": iso_us(x.created_us),
+                    }
+                    for x in a.addresses.values()
+                ],
+                "clock": None if a.clock is None else a.clock.snapshot(),
+            }
+        )
+    return {
+        "accounts": accounts,
+        "keys": [
+            {
+                "key": r.key,
+                "accountId": r.account_id,
+                "expiresAt": None if r.expires_us is None else iso_us(r.expires_us),
+                "revoked": r.revoked,
+            }
+            for r in backend.keys.records.values()
+        ],
+        "prices": [{"durationHours": hours, "priceSun": sun} for hours, sun in backend.prices.items()],
+        "fulfilmentDelaySeconds": _seconds(backend.delay_us),
+        "failingAddresses": [{"tronAddress": a, "reason": r} for a, r in backend.failing.items()],
+        "slowAddresses": [{"tronAddress": a, "delaySeconds": _seconds(d)} for a, d in backend.slow.items()],
+        "orders": orders,
+        "lastId": backend.snowflake.flake.last,
+        "nextAddressId": backend.next_address_id,
+    }
+
+
+def _instant(obj: dict[str, Any], name: str, path: str) -> int:
+    value = obj.get(name)
+    try:
+        if not isinstance(value, str):
+            raise ValueError("must be an ISO 8601 date-time string")
+        us = parse_iso(value)
+    except ValueError as exc:
+        raise FieldError(path + name, str(exc)) from None
+    if us > LATEST_US:
+        raise FieldError(path + name, "is too late")
+    return us
+
+
+def _list(doc: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i, item in enumerate(v.list_of(doc, name, path)):
+        where = f"{path}{name}[{i}]"
+        if not isinstance(item, dict):
+            raise FieldError(where, "must be an object")
+        out.append((where + ".", item))
+    return out
+
+
+def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.") -> UsdtLowFeeBackend:
+    """A new backend from `export()`'s section; FieldError names the first bad field."""
+    if not isinstance(doc, dict):
+        raise FieldError(path.rstrip("."), "must be an object")
+    for name in ("accounts", "keys", "orders", "prices"):
+        v.list_of(doc, name, path)
+    fixtures = fixtures_mod.parse(doc, path)
+    for spec in fixtures.accounts:
+        spec.keys = []  # keys come from their own list, in issue order across accounts
+    backend = UsdtLowFeeBackend(fixtures, clock, ids)
+    accounts = [(where, backend.accounts[raw["id"]], raw) for where, raw in _list(doc, "accounts", path)]
+    for where, account, raw in accounts:
+        if raw.get("clock") is not None:
+            account.clock = Clock.restore(raw["clock"], where + "clock.")
+    for where, raw in _list(doc, "keys", path):
+        key = v.string(raw, "key", where)
+        if fixtures_mod.KEY_RE.fullmatch(key) is None:
+            raise FieldError(where + "key", "must be ak_live_ followed by 32 letters or digits")
+        if key in backend.keys.records:
+            raise FieldError(where + "key", "is listed twice")
+        owner = v.string(raw, "accountId", where, max_len=64)
+        if owner not in backend.accounts:
+            raise FieldError(where + "accountId", f"names no account ({owner})")
+        expires = _instant(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
+        backend.keys.add(key, owner, expires).revoked = (
+            v.boolean(raw, "revoked", where) if "revoked" in raw else False
+        )
+    last_id = v.integer(doc, "lastId", path, low=0, high=INT64_MAX)
+    book = backend.book
+    for _, account, _ in accounts:
+        account.balance_sun = INT64_MAX * 2**20  # every order's price is frozen again below
+    moves: list[tuple[str, EnergyOrder, str, int, str | None]] = []
+    for where, raw in _list(doc, "orders", path):
+        order_id = v.integer(raw, "id", where, low=1, high=INT64_MAX)
+        if book.ids and order_id <= book.ids[-1]:
+            raise FieldError(where + "id", "must be larger than the order before it (ascending ids)")
+        if order_id > last_id:
+            raise FieldError(where + "id", f"must not be after {path}lastId")
+        account_id = v.string(raw, "accountId", where, max_len=64)
+        owner = backend.accounts.get(account_id)
+        if owner is None:
+            raise FieldError(where + "accountId", f"names no account ({account_id})")
+        address = fixtures_mod.address_of(raw, "tronAddress", where)
+        energy = v.integer(raw, "energyValue", where, low=MIN_ENERGY, high=MAX_ENERGY)
+        hours = v.integer(raw, "durationHours", where)
+        if hours not in DURATIONS:
+            raise FieldError(where + "durationHours", f"must be one of {', '.join(map(str, DURATIONS))}")
+        price = v.integer(raw, "priceSun", where, low=0, high=INT64_MAX)
+        created = _instant(raw, "createdAt", where)
+        txid = v.string(raw, "txid", where)
+        if TXID_RE.fullmatch(txid) is None:
+            raise FieldError(where + "txid", "must be 64 lower-case hex digits")
+        status = v.string(raw, "status", where)
+        if status not in STATUSES:
+            raise FieldError(where + "status", f"must be one of {', '.join(STATUSES)}")
+        planned = v.string(raw, "plannedFailure", where, max_len=200) if v.optional(raw, "plannedFailure") else None
+        delay = None
+        if v.optional(raw, "delayUs"):
+            delay = v.integer(raw, "delayUs", where, low=0, high=fixtures_mod.MAX_DELAY_S * US_PER_S)
+        reason = None
+        moved = 0
+        if status != "processing":
+            moved = _instant(raw, "movedAt", where)
+            if status == "failed":
+                reason = v.string(raw, "failureReason", where, max_len=200)
+        row = book.add(order_id, owner.slot, address, energy, hours, price, created, txid, planned, delay)
+        owner.add_order(row)
+        if status != "processing":
+            moves.append((status, EnergyOrder(book, row), status, moved, reason))
+    for _, order, target, at, reason in moves:
+        order.account.move(order, target, at, reason)
+    for where, account, raw in accounts:
+        account.balance_sun = v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX)
+    users = [a.user_id for a in backend.accounts.values()]
+    if users and max(users) > last_id:
+        raise FieldError(path + "lastId", "must be at least every userId and order id")
+    backend.snowflake = tron.SnowflakeIds(last_id)
+    addresses = [x for a in backend.accounts.values() for x in a.addresses]
+    backend.next_address_id = v.integer(
+        doc, "nextAddressId", path, low=1 + max(addresses, default=0), high=INT64_MAX
+    )
+    return backend
