@@ -158,29 +158,22 @@ def emulator_command(port: int, fixtures: Path) -> list[str]:
             "--log-level", "warning"]
 
 
-def fill_energy_orders(port: int, key: str, count: int) -> None:
+def fill(port: int, path: str, body: object, authorization: str, count: int) -> None:
+    """Create `count` orders through the API on one keep-alive connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = json.dumps({"type": "manual", "data": {"tronAddress": TRON_ADDRESS,
-                                                  "energyValue": 65000, "durationHours": 1}})
-    headers = {"Content-Type": "application/json", "Authorization": f"ApiKey {key}"}
+    raw = json.dumps(body)
+    headers = {"Content-Type": "application/json", "Authorization": authorization}
     for _ in range(count):
-        conn.request("POST", "/v1/energy/orders", body=body, headers=headers)
+        conn.request("POST", path, body=raw, headers=headers)
         response = conn.getresponse()
         response.read()
         assert response.status == 201, response.status
     conn.close()
 
 
-def fill_otp_orders(port: int, key: str, count: int) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = json.dumps({"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION})
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-    for _ in range(count):
-        conn.request("POST", "/api/v1/otp/orders", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 201, response.status
-    conn.close()
+ENERGY_ORDER = {"type": "manual", "data": {"tronAddress": TRON_ADDRESS, "energyValue": 65000,
+                                           "durationHours": 1}}
+OTP_ORDER = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
 
 
 def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
@@ -192,7 +185,7 @@ def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
     from emulator.config import Config
     from emulator.testing.transport import in_process_client
 
-    body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
+    body = OTP_ORDER
 
     def measure(client: Any) -> float:
         key = client.post("/_emulator/247xd/accounts", json={"coins": 10**6}).json()["apiKey"]
@@ -245,7 +238,7 @@ def run(args: argparse.Namespace) -> str:
             results.append(wrk("247xd GET balance", f"{base}/api/v1/balance", args, bearer, pid=process.pid))
             _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
             rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
-            body = {"serviceId": OTP_SERVICE, "priceOptionId": OTP_OPTION}
+            body = OTP_ORDER
             post = wrk("247xd POST OTP order", f"{base}/api/v1/otp/orders", args, rich, body=body,
                        pid=process.pid)
             results.append(post)
@@ -259,14 +252,12 @@ def run(args: argparse.Namespace) -> str:
             _, usdt = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**15})
             usdt_key = usdt["apiKey"]  # type: ignore[index]
             apikey = {"Authorization": f"ApiKey {usdt_key}"}
-            energy = {"type": "manual", "data": {"tronAddress": TRON_ADDRESS, "energyValue": 65000,
-                                                 "durationHours": 1}}
             results.append(wrk("USDTLowFee POST energy order", f"{base}/v1/energy/orders", args, apikey,
-                               body=energy, pid=process.pid))
+                               body=ENERGY_ORDER, pid=process.pid))
             _, few = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**12})
-            fill_energy_orders(port, few["apiKey"], 20)  # type: ignore[index]
+            fill(port, "/v1/energy/orders", ENERGY_ORDER, f"ApiKey {few['apiKey']}", 20)  # type: ignore[index]
             _, many = request(port, "POST", "/_emulator/usdtlowfee/accounts", {"balanceSun": 10**15})
-            fill_energy_orders(port, many["apiKey"], 10_000)  # type: ignore[index]
+            fill(port, "/v1/energy/orders", ENERGY_ORDER, f"ApiKey {many['apiKey']}", 10_000)  # type: ignore[index]
             results.append(wrk("USDTLowFee list 20 of 20 orders", f"{base}/v1/energy/orders?limit=20", args,
                                {"Authorization": f"ApiKey {few['apiKey']}"}, pid=process.pid))  # type: ignore[index]
             results.append(wrk("USDTLowFee list 20 of 10,000 orders", f"{base}/v1/energy/orders?limit=20",
@@ -278,7 +269,7 @@ def run(args: argparse.Namespace) -> str:
             wait_until_ok(port, "/api/v1/balance", demo_key)
             idle = proc_kb(process.pid, "VmRSS") / 1024
             _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
-            fill_otp_orders(port, account["apiKey"], 100_000)  # type: ignore[index]
+            fill(port, "/api/v1/otp/orders", OTP_ORDER, f"Bearer {account['apiKey']}", 100_000)  # type: ignore[index]
             full = proc_kb(process.pid, "VmRSS") / 1024
         extra["RSS idle"] = f"{idle:.1f} MB"
         extra["RSS with 100,000 OTP orders"] = f"{full:.1f} MB"

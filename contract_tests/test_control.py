@@ -22,7 +22,8 @@ from .support import MAX_EXAMPLES, POSITIVE_ACCEPTED, SEED, SPECS, whole_numbers
 # a fault's cross-field rules (drop excludes status; path is one of that API's route
 # templates), the journal's size, an email the emulator can store, coins with at most 2
 # decimals (binary floats make `multipleOf: 0.01` unreliable), a social option without
-# stock, a price table naming each duration once, an account clock's last instant.
+# stock, a price table naming each duration once, an account clock's last instant, a state
+# document's own validation (emulator/state.py).
 CROSS_FIELD = [
     "loadFixtures",
     "advanceClock",
@@ -36,6 +37,7 @@ CROSS_FIELD = [
     "putUsdtLowFeePrices",
     "advanceAccountClock",
     "setAccountClock",
+    "putState",
 ]
 
 config = schemathesis.Config.from_dict(

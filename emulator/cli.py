@@ -46,6 +46,11 @@ def build_parser() -> _Parser:
         "--journal-size", dest="journal_size", metavar="N",
         help="API requests the journal keeps, 0 turns it off (default 1000; env EMULATOR_JOURNAL_SIZE)",
     )
+    serve.add_argument(
+        "--state-file", dest="state_file", metavar="PATH",
+        help="keep the state in PATH, written before every write is answered; loaded at start-up, "
+        "created from the fixtures when missing (env EMULATOR_STATE_FILE)",
+    )
     return parser
 
 
@@ -71,6 +76,13 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.runtime import Emulator
 
     emulator = Emulator(config, fixtures)
+    if config.state_file is not None:
+        from emulator import state as state_mod
+
+        try:
+            state_mod.open_state_file(config.state_file, emulator)
+        except state_mod.StateFileError as exc:
+            fail(str(exc))
     app = create_app(emulator=emulator)
     try:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET

@@ -26,6 +26,7 @@ class Config:
     rate_limit_usdtlowfee: int = 60
     log_level: str = "info"
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
+    state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
 
 
 # setting name -> (environment variable, parser)
@@ -73,6 +74,7 @@ SETTINGS = {
     ),
     "log_level": ("EMULATOR_LOG_LEVEL", _level),
     "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
+    "state_file": ("EMULATOR_STATE_FILE", _path),
 }
 
 

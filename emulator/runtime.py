@@ -7,6 +7,7 @@ the backends from the fixtures, as moto re-creates its backends.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from emulator import fixtures as fixtures_mod
 from emulator.config import Config
@@ -28,25 +29,53 @@ class Emulator:
         # Guards every read-modify-write of state: requests served from other threads
         # (test clients, the control plane) never interleave inside one.
         self.lock = threading.Lock()
+        # Runs (lock held) after every acknowledged write, before its response: the state
+        # file's hook (emulator/state.py), None without one, so nothing touches the disk.
+        self.after_write: Callable[[], None] | None = None
         self._build()
 
     def _build(self) -> None:
-        self.clock = Clock(self.config.clock_start_us)
-        self.ids = IdSource(self.config.seed)
-        self.xd247 = Xd247Backend(self.fixtures.xd247(), self.clock, self.ids)
-        self.usdtlowfee = UsdtLowFeeBackend(self.fixtures.usdtlowfee(), self.clock, self.ids)
+        clock = Clock(self.config.clock_start_us)
+        ids = IdSource(self.config.seed)
+        xd247 = Xd247Backend(self.fixtures.xd247(), clock, ids)
+        usdtlowfee = UsdtLowFeeBackend(self.fixtures.usdtlowfee(), clock, ids)
+        # Faults and the journal start empty with every reset (and fixtures load).
+        self.install(clock, ids, xd247, usdtlowfee, FaultRegistry(ids.seed), new_journal=True)
+
+    def install(
+        self,
+        clock: Clock,
+        ids: IdSource,
+        xd247: Xd247Backend,
+        usdtlowfee: UsdtLowFeeBackend,
+        faults: FaultRegistry,
+        new_journal: bool = False,
+    ) -> None:
+        """Put this state in use (a reset, or an imported state document, which keeps the
+        journal). The caller holds the lock, except while the emulator is being built."""
+        self.clock = clock
+        self.ids = ids
+        self.xd247 = xd247
+        self.usdtlowfee = usdtlowfee
         self.surfaces: tuple[Surface, ...] = (
             Xd247Surface(self.xd247, self.config.rate_limit_247xd, self.lock),
             UsdtLowFeeSurface(self.usdtlowfee, self.config.rate_limit_usdtlowfee, self.lock),
         )
-        # Faults and the journal start empty with every reset (and fixtures load).
-        self.faults = FaultRegistry(self.ids.seed)
-        self.journal = Journal(
-            self.config.journal_size, Redactor(s.scheme.pattern.pattern for s in self.surfaces)
-        )
+        self.faults = faults
+        if new_journal:
+            self.journal = Journal(
+                self.config.journal_size, Redactor(s.scheme.pattern.pattern for s in self.surfaces)
+            )
         for surface in self.surfaces:
             surface.faults = self.faults
             surface.journal = self.journal
+            surface.after_write = self.after_write
+
+    def attach_after_write(self, hook: Callable[[], None] | None) -> None:
+        with self.lock:
+            self.after_write = hook
+            for surface in self.surfaces:
+                surface.after_write = hook
 
     def reset(self) -> None:
         """The fixtures' state again: fixed keys, fresh clock, same seed."""

@@ -49,13 +49,13 @@ def read_banner(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+def serve(*args: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[Served]:
     environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     command = [sys.executable, "-m", "emulator", "serve", *args]
     if "--port" not in args and "EMULATOR_PORT" not in (env or {}):
         command += ["--port", "0"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ, cwd=cwd
     )
     try:
         banner = read_banner(process)

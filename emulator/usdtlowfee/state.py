@@ -143,18 +143,18 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
             raise FieldError(where + "key", "must be ak_live_ followed by 32 letters or digits")
         if key in backend.keys.records:
             raise FieldError(where + "key", "is listed twice")
-        owner = v.string(raw, "accountId", where, max_len=64)
-        if owner not in backend.accounts:
-            raise FieldError(where + "accountId", f"names no account ({owner})")
+        holder = v.string(raw, "accountId", where, max_len=64)
+        if holder not in backend.accounts:
+            raise FieldError(where + "accountId", f"names no account ({holder})")
         expires = _instant(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
-        backend.keys.add(key, owner, expires).revoked = (
+        backend.keys.add(key, holder, expires).revoked = (
             v.boolean(raw, "revoked", where) if "revoked" in raw else False
         )
     last_id = v.integer(doc, "lastId", path, low=0, high=INT64_MAX)
     book = backend.book
     for _, account, _ in accounts:
         account.balance_sun = INT64_MAX * 2**20  # every order's price is frozen again below
-    moves: list[tuple[str, EnergyOrder, str, int, str | None]] = []
+    moves: list[tuple[EnergyOrder, str, int, str | None]] = []
     for where, raw in _list(doc, "orders", path):
         order_id = v.integer(raw, "id", where, low=1, high=INT64_MAX)
         if book.ids and order_id <= book.ids[-1]:
@@ -178,7 +178,9 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         status = v.string(raw, "status", where)
         if status not in STATUSES:
             raise FieldError(where + "status", f"must be one of {', '.join(STATUSES)}")
-        planned = v.string(raw, "plannedFailure", where, max_len=200) if v.optional(raw, "plannedFailure") else None
+        planned = (
+            v.string(raw, "plannedFailure", where, max_len=200) if v.optional(raw, "plannedFailure") else None
+        )
         delay = None
         if v.optional(raw, "delayUs"):
             delay = v.integer(raw, "delayUs", where, low=0, high=fixtures_mod.MAX_DELAY_S * US_PER_S)
@@ -191,8 +193,9 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         row = book.add(order_id, owner.slot, address, energy, hours, price, created, txid, planned, delay)
         owner.add_order(row)
         if status != "processing":
-            moves.append((status, EnergyOrder(book, row), status, moved, reason))
-    for _, order, target, at, reason in moves:
+            moves.append((EnergyOrder(book, row), status, moved, reason))
+    # After every order is in: a move takes its row out of the processing ones.
+    for order, target, at, reason in moves:
         order.account.move(order, target, at, reason)
     for where, account, raw in accounts:
         account.balance_sun = v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX)

@@ -8,7 +8,6 @@ continue it exactly. `restore` builds a new backend and never touches a live one
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from emulator.core import validate as v
@@ -21,7 +20,6 @@ from . import catalog
 from .models import (
     NOT_REFUNDED,
     OTP_KIND,
-    PREMIUM_KIND,
     SOCIAL_KIND,
     Account,
     OtpOrder,
@@ -34,7 +32,16 @@ from .service import OTP_CODE_RE, Xd247Backend
 
 KINDS = ("otp", "social", "premium")
 INT64_MAX = 2**63 - 1
-_SOCIAL_FIELDS = ("link", "quantity", "startCount", "startAt", "perMinute", "deliveredFinal", "outcome", "stopAt")
+_SOCIAL_FIELDS = (
+    "link",
+    "quantity",
+    "startCount",
+    "startAt",
+    "perMinute",
+    "deliveredFinal",
+    "outcome",
+    "stopAt",
+)
 
 
 def _seconds(us: int) -> int | float:
@@ -62,7 +69,7 @@ def export(backend: Xd247Backend) -> dict[str, Any]:
             "updatedAt": iso_us(book.updated[n]),
             "refundedAmount": None if book.refunded[n] == NOT_REFUNDED else coins(book.refunded[n]),
         }
-        extra = book.extra.get(n)
+        extra: Any = book.extra.get(n)
         if kind == OTP_KIND:
             order["phone"] = book.phone[n]
             order["otpCode"] = extra  # a code forced by the control plane, else derived
@@ -224,7 +231,9 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
     return backend
 
 
-def _restore_order(backend: Xd247Backend, items: dict[str, Any], n: int, where: str, raw: dict[str, Any]) -> None:
+def _restore_order(
+    backend: Xd247Backend, items: dict[str, Any], n: int, where: str, raw: dict[str, Any]
+) -> None:
     book = backend.orders
     order_id = v.string(raw, "orderId", where, max_len=36)
     if order_id.lower() != backend.ids.order_uuid(n):
@@ -239,7 +248,7 @@ def _restore_order(backend: Xd247Backend, items: dict[str, Any], n: int, where: 
     account: Account | None = backend.accounts.get(account_id)
     if account is None:
         raise FieldError(where + "accountId", f"names no account ({account_id})")
-    item = items.get(v.string(raw, "itemId", where).lower())
+    item: Any = items.get(v.string(raw, "itemId", where).lower())
     wanted = (PriceOption, SocialOption, PremiumService)[kind]
     if not isinstance(item, wanted):
         raise FieldError(where + "itemId", f"names no {kind_name} catalog item")
@@ -248,7 +257,7 @@ def _restore_order(backend: Xd247Backend, items: dict[str, Any], n: int, where: 
     updated = _instant(raw, "updatedAt", where)
     status = v.string(raw, "status", where)
     phone = 0
-    if kind == OTP_KIND:
+    if isinstance(item, PriceOption):
         phone = v.integer(raw, "phone", where, low=0, high=10 ** len(item.phone_pattern) - 1)
     n = book.add(kind, account, item, price, created, phone)
     view = book.view(n)
@@ -271,12 +280,16 @@ def _restore_order(backend: Xd247Backend, items: dict[str, Any], n: int, where: 
             raise FieldError(where + missing[0], "is required")
         quantity = v.integer(raw, "quantity", where, low=1, high=INT64_MAX)
         link = v.string(raw, "link", where, max_len=2048)
-        per_minute = v.integer(raw, "perMinute", where, low=1, high=INT64_MAX) if v.optional(
-            raw, "perMinute"
-        ) else None
-        delivered = v.integer(raw, "deliveredFinal", where, low=0, high=quantity) if v.optional(
-            raw, "deliveredFinal"
-        ) else None
+        per_minute = (
+            v.integer(raw, "perMinute", where, low=1, high=INT64_MAX)
+            if v.optional(raw, "perMinute")
+            else None
+        )
+        delivered = (
+            v.integer(raw, "deliveredFinal", where, low=0, high=quantity)
+            if v.optional(raw, "deliveredFinal")
+            else None
+        )
         outcome = v.string(raw, "outcome", where) if v.optional(raw, "outcome") else None
         if outcome is not None and outcome not in catalog.MAGIC_OUTCOMES:
             raise FieldError(where + "outcome", 'must be "cancelled", "partial" or null')

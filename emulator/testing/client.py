@@ -1,0 +1,389 @@
+"""A typed client for the control plane (`/_emulator`): the emulator in-process, or served.
+
+One method per control endpoint; answers are the control plane's JSON as plain dicts, and
+an error answer raises `EmulatorError`. An account comes back as an `Account`: its ids,
+its key, an httpx client already pointing at its API with the key, and its clock.
+
+In-process, every request goes through one `InProcessTransport` into the app in the
+caller's thread (not thread-safe: one thread at a time); served, through one connection
+pool over HTTP. Either way the clients of all accounts share the control client's
+transport, so only `EmulatorClient.close()` has anything to release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from .transport import InProcessTransport
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from emulator.config import Config
+    from emulator.runtime import Emulator
+
+Api = Literal["247xd", "usdtlowfee"]
+Json = dict[str, Any]
+
+IN_PROCESS_ROOT = "http://emulator"
+# Base URL of each API below the root: 247xd paths are relative to /api/v1 (`/balance`),
+# USDTLowFee's start with /v1 (`/v1/wallet/balance`), as in the vendors' docs.
+API_BASE = {"247xd": "/api/v1", "usdtlowfee": ""}
+AUTH_SCHEME = {"247xd": "Bearer", "usdtlowfee": "ApiKey"}
+SPEC_PATHS = {
+    "247xd": "/specs/247xd.json", "usdtlowfee": "/specs/usdtlowfee.json", "control": "/openapi.json"
+}
+# A latency fault may hold a request for up to 60 s; connecting must not take long.
+TIMEOUT = httpx.Timeout(65.0, connect=5.0)
+
+
+class EmulatorError(Exception):
+    """An error answer of the control plane: `{"error": {"code", "message"}}`."""
+
+    def __init__(self, status: int, code: str, message: str, response: httpx.Response | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.response = response
+
+
+class _Shared(httpx.BaseTransport):
+    """The owner's transport, lent to an account's client: closing that client keeps it open."""
+
+    def __init__(self, transport: httpx.BaseTransport) -> None:
+        self.transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.transport.handle_request(request)
+
+
+def iso(instant: str | datetime) -> str:
+    """An instant for the control plane: ISO 8601 text as given; a datetime in UTC (naive = UTC)."""
+    if isinstance(instant, str):
+        return instant
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _seg(value: str | int) -> str:
+    """One path segment: whatever the value, it stays one segment."""
+    return quote(str(value), safe="")
+
+
+def _given(**fields: Any) -> Json:
+    """The body fields that were given (None means not given)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class ClockControl:
+    """The emulator clock (`/clock`) or an account's own (`/{api}/accounts/{id}/clock`)."""
+
+    emulator: EmulatorClient = field(repr=False)
+    path: str
+
+    def get(self) -> Json:
+        """`{"now": ISO-8601, "frozen": bool}`."""
+        return self.emulator.call_object("GET", self.path)
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self.get()["now"].replace("Z", "+00:00"))
+
+    def advance(self, seconds: float) -> Json:
+        return self.emulator.call_object("POST", self.path + "/advance", {"seconds": seconds})
+
+    def set(self, now: str | datetime) -> Json:
+        """Never backwards: 409 (`reset` is the way back for the emulator clock)."""
+        return self.emulator.call_object("POST", self.path + "/set", {"now": iso(now)})
+
+    def freeze(self) -> Json:
+        return self.emulator.call_object("POST", self.path + "/freeze")
+
+    def resume(self) -> Json:
+        return self.emulator.call_object("POST", self.path + "/resume")
+
+
+@dataclass
+class Account:
+    """An account made through the control plane, with a client of its API holding its key."""
+
+    api: Api
+    account_id: str
+    api_key: str
+    client: httpx.Client
+    info: Json  # the control plane's view of the account (as created, or as last patched)
+    emulator: EmulatorClient = field(repr=False)
+
+    @property
+    def user_id(self) -> int | None:
+        """USDTLowFee's int64 user id (`GET /v1/users/me`); None for 247xd."""
+        user_id = self.info.get("userId")
+        return user_id if isinstance(user_id, int) else None
+
+    @property
+    def clock(self) -> ClockControl:
+        """The account's own clock (only for one created with `clock="own"`, else 409)."""
+        return self.emulator.account_clock(self.api, self.account_id)
+
+    def advance(self, seconds: float) -> Json:
+        """Move this account's own clock on: its orders expire, get SMS, complete, as due."""
+        return self.clock.advance(seconds)
+
+    def patch(self, **fields: Any) -> Json:
+        """247xd: `coins`, `banned`; USDTLowFee: `balance_sun`, `disabled`."""
+        if self.api == "247xd":
+            self.info = self.emulator.patch_xd247_account(self.account_id, **fields)
+        else:
+            self.info = self.emulator.patch_usdtlowfee_account(self.account_id, **fields)
+        return self.info
+
+    def create_key(self, expires_at: str | datetime | None = None) -> Json:
+        return self.emulator.create_key(self.api, self.account_id, expires_at=expires_at)
+
+    def transition(self, order_id: str | int, to: str, **extra: Any) -> Json:
+        return self.emulator.transition(self.api, order_id, to, **extra)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Account:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class EmulatorClient:
+    """The control plane of one emulator. Build one with `in_process()` or `served(url)`."""
+
+    def __init__(
+        self, root: str, transport: httpx.BaseTransport, *, app: Starlette | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
+        self.root = root.rstrip("/")
+        self.app = app  # the Starlette app, in-process only
+        self.timeout = timeout
+        self._transport = transport
+        self.http = httpx.Client(base_url=self.root + "/_emulator", transport=transport, timeout=timeout)
+        self.clock = ClockControl(self, "/clock")
+
+    @classmethod
+    def in_process(cls, emulator: Emulator | None = None, config: Config | None = None) -> EmulatorClient:
+        """The app around `emulator` (a new one from `config` if None), driven in this thread."""
+        from emulator.app import create_app
+
+        app = create_app(config, emulator)
+        return cls(IN_PROCESS_ROOT, InProcessTransport(app), app=app)
+
+    @classmethod
+    def served(cls, url: str, timeout: httpx.Timeout = TIMEOUT) -> EmulatorClient:
+        """A running emulator at `url` (e.g. `http://127.0.0.1:8080`, as `emulator serve` prints)."""
+        return cls(url, httpx.HTTPTransport(), timeout=timeout)
+
+    @property
+    def runtime(self) -> Emulator | None:
+        """The very `Emulator` the app serves (in-process only): its clock, backends, lock."""
+        return None if self.app is None else self.app.state.emulator
+
+    def call(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        """One control request: the JSON answer (None for 204), or EmulatorError."""
+        response = self.http.request(
+            method, path, json=body, params={k: v for k, v in (params or {}).items() if v is not None}
+        )
+        if response.is_error:
+            code, message = f"HTTP_{response.status_code}", response.text[:500]
+            try:
+                error = response.json()["error"]
+                code, message = str(error["code"]), str(error["message"])
+            except (ValueError, KeyError, TypeError):
+                pass
+            raise EmulatorError(response.status_code, code, message, response)
+        return response.json() if response.content else None
+
+    def call_object(
+        self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Json:
+        """`call` for an endpoint that answers a JSON object."""
+        answer = self.call(method, path, body, params)
+        if not isinstance(answer, dict):
+            raise EmulatorError(
+                200, "UNEXPECTED_ANSWER", f"{method} {path} answered {answer!r}, not a JSON object"
+            )
+        return answer
+
+    def api_client(self, api: Api, api_key: str | None = None) -> httpx.Client:
+        """An httpx client at `api`'s base URL, with `api_key` in the vendor's Authorization scheme."""
+        headers = {} if api_key is None else {"Authorization": f"{AUTH_SCHEME[api]} {api_key}"}
+        return httpx.Client(
+            base_url=self.root + API_BASE[api], headers=headers, transport=_Shared(self._transport),
+            timeout=self.timeout,
+        )
+
+    # -- health, reset, fixtures -------------------------------------------------------------
+
+    def health(self) -> Json:
+        return self.call_object("GET", "/health")
+
+    def reset(self) -> Json:
+        """The fixtures' state again (every account made since is gone: not for a shared server)."""
+        return self.call_object("POST", "/reset")
+
+    def load_fixtures(self, document: Mapping[str, Any]) -> Json:
+        return self.call_object("POST", "/fixtures", dict(document))
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def _account(self, api: Api, created: Json) -> Account:
+        key = created.pop("apiKey")
+        return Account(api, created["accountId"], key, self.api_client(api, key), created, self)
+
+    def create_xd247_account(
+        self, *, coins: float | None = None, banned: bool | None = None, label: str | None = None,
+        clock: Literal["own", "global"] | None = None,
+    ) -> Account:
+        """`clock="own"`: a clock of its own, frozen at the emulator's instant, moved only by you."""
+        body = _given(coins=coins, banned=banned, label=label, clock=clock)
+        return self._account("247xd", self.call_object("POST", "/247xd/accounts", body))
+
+    def create_usdtlowfee_account(
+        self, *, balance_sun: int | None = None, email: str | None = None, email_verified: bool | None = None,
+        disabled: bool | None = None, label: str | None = None, clock: Literal["own", "global"] | None = None,
+    ) -> Account:
+        body = _given(
+            balanceSun=balance_sun, email=email, emailVerified=email_verified, disabled=disabled,
+            label=label, clock=clock,
+        )
+        return self._account("usdtlowfee", self.call_object("POST", "/usdtlowfee/accounts", body))
+
+    def patch_xd247_account(
+        self, account_id: str, *, coins: float | None = None, banned: bool | None = None
+    ) -> Json:
+        body = _given(coins=coins, banned=banned)
+        return self.call_object("PATCH", f"/247xd/accounts/{_seg(account_id)}", body)
+
+    def patch_usdtlowfee_account(
+        self, account_id: str, *, balance_sun: int | None = None, disabled: bool | None = None
+    ) -> Json:
+        body = _given(balanceSun=balance_sun, disabled=disabled)
+        return self.call_object("PATCH", f"/usdtlowfee/accounts/{_seg(account_id)}", body)
+
+    def account_clock(self, api: Api, account_id: str) -> ClockControl:
+        return ClockControl(self, f"/{api}/accounts/{_seg(account_id)}/clock")
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def create_key(self, api: Api, account_id: str, *, expires_at: str | datetime | None = None) -> Json:
+        """Another key for the account: `{"apiKey", "accountId", "expiresAt", "revoked"}`."""
+        body = {} if expires_at is None else {"expiresAt": iso(expires_at)}
+        return self.call_object("POST", f"/{api}/accounts/{_seg(account_id)}/keys", body)
+
+    def revoke_key(self, api: Api, api_key: str) -> None:
+        self.call("DELETE", f"/{api}/keys/{_seg(api_key)}")
+
+    def set_key_expiry(self, api: Api, api_key: str, expires_at: str | datetime | None) -> Json:
+        """None: the key never expires."""
+        body = {"expiresAt": None if expires_at is None else iso(expires_at)}
+        return self.call_object("PATCH", f"/{api}/keys/{_seg(api_key)}", body)
+
+    # -- catalog (247xd), prices (USDTLowFee) --------------------------------------------------
+
+    def patch_catalog_item(
+        self, item_id: str, *, price: float | None = None, stock: int | None = None
+    ) -> Json:
+        """A price option, social option (price = pricePer1000) or premium service, as listed."""
+        body = _given(price=price, stock=stock)
+        return self.call_object("PATCH", f"/247xd/catalog/{_seg(item_id)}", body)
+
+    def get_prices(self) -> dict[int, int]:
+        """USDTLowFee's table: durationHours -> priceSun of 65000 energy."""
+        answer = self.call_object("GET", "/usdtlowfee/prices")
+        return {row["durationHours"]: row["priceSun"] for row in answer["prices"]}
+
+    def put_prices(self, prices: Mapping[int, int]) -> dict[int, int]:
+        """Replace the whole table (every duration: 1, 24, 72, 168, 336, 720)."""
+        rows = [{"durationHours": hours, "priceSun": sun} for hours, sun in prices.items()]
+        answer = self.call_object("PUT", "/usdtlowfee/prices", {"prices": rows})
+        return {row["durationHours"]: row["priceSun"] for row in answer["prices"]}
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def transition(
+        self, api: Api, order_id: str | int, to: str, *, otp_code: str | None = None,
+        delivered: int | None = None, reason: str | None = None,
+    ) -> Json:
+        """Force a move the order's table allows (409 if not); the order as the API shows it."""
+        body = _given(to=to, otpCode=otp_code, delivered=delivered, reason=reason)
+        return self.call_object("POST", f"/{api}/orders/{_seg(order_id)}/transition", body)
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def create_fault(
+        self, api: Api, *, path: str | None = None, method: str | None = None, status: int | None = None,
+        code: str | None = None, message: str | None = None, latency_ms: int | None = None,
+        drop: bool | None = None, times: int | None = None, probability: float | None = None,
+    ) -> Json:
+        """`path` is a route template relative to the API's prefix (`/otp/orders/{orderId}`)."""
+        body = _given(
+            api=api, path=path, method=method, status=status, code=code, message=message,
+            latencyMs=latency_ms, drop=drop, times=times, probability=probability,
+        )
+        return self.call_object("POST", "/faults", body)
+
+    def list_faults(self) -> list[Json]:
+        return self.call_object("GET", "/faults")["faults"]
+
+    def delete_fault(self, fault_id: str) -> None:
+        self.call("DELETE", f"/faults/{_seg(fault_id)}")
+
+    def delete_faults(self) -> None:
+        self.call("DELETE", "/faults")
+
+    # -- journal -------------------------------------------------------------------------------
+
+    def list_requests(
+        self, *, api: Api | None = None, method: str | None = None, path: str | None = None,
+        status: int | None = None, limit: int | None = None,
+    ) -> list[Json]:
+        """API requests, newest first (default limit 100), keys redacted."""
+        params = {"api": api, "method": method, "path": path, "status": status, "limit": limit}
+        return self.call_object("GET", "/requests", params=params)["requests"]
+
+    def clear_requests(self) -> None:
+        self.call("DELETE", "/requests")
+
+    # -- state, specs --------------------------------------------------------------------------
+
+    def export_state(self) -> Json:
+        """Everything but the journal, as `import_state` takes it back."""
+        return self.call_object("GET", "/state")
+
+    def import_state(self, state: Mapping[str, Any]) -> Any:
+        """All or nothing."""
+        return self.call("PUT", "/state", dict(state))
+
+    def spec(self, name: Literal["247xd", "usdtlowfee", "control"]) -> Json:
+        """An OpenAPI document, as served."""
+        return self.call_object("GET", SPEC_PATHS[name])
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the transport (every account's client with it)."""
+        self.http.close()
+
+    def __enter__(self) -> EmulatorClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
