@@ -37,7 +37,7 @@ class Redactor:
     """Masks every key of the given shapes (regexes such as `247xd_[A-Za-z0-9]{40}`)
     wherever it appears, and whatever follows the scheme in an Authorization header."""
 
-    __slots__ = ("_bytes", "_text", "shortest")
+    __slots__ = ("_bytes", "_text", "shortest", "_prefixes")
 
     def __init__(self, key_patterns: Iterable[str]) -> None:
         patterns = list(key_patterns)
@@ -49,9 +49,19 @@ class Redactor:
             self.shortest = min((re._parser.parse(p).getwidth()[0] for p in patterns), default=0)
         except Exception:  # a private module: if it ever changes, scan everything
             self.shortest = 0
+        # Each key shape starts with a literal (`247xd_`, `ak_live_`): a substring search
+        # for those is ~100x cheaper than the regex over a page of orders. A pattern with
+        # no literal start turns the shortcut off.
+        literals = [re.match(r"[A-Za-z0-9_]*", pattern).group(0) for pattern in patterns]  # type: ignore[union-attr]
+        self._prefixes = [lit.encode() for lit in literals] if all(literals) else None
 
     def data(self, data: bytes) -> bytes:
-        if len(data) >= self.shortest and self._bytes.search(data) is not None:
+        if len(data) < self.shortest:
+            return data
+        prefixes = self._prefixes
+        if prefixes is not None and not any(prefix in data for prefix in prefixes):
+            return data
+        if self._bytes.search(data) is not None:
             return self._bytes.sub(_mask_bytes, data)
         return data
 
