@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test check bench install install-test clean
+.PHONY: serve test check bench docker install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: install-test
 check: install-test
 	$(BIN)/ruff check emulator tests
 	$(BIN)/mypy emulator
+
+## build the container image (needs a Docker engine)
+docker:
+	docker build -t emulator-247xd-usdtlowfee .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -92,16 +93,18 @@ def wait_until_ok(port: int, path: str, key: str, scheme: str = "Bearer",
 def server(command: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         pinned(0, command), cwd=BENCH, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
         yield process
     finally:
-        process.terminate()
+        # The whole process group: npx leaves its node / java children behind otherwise.
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wrk(name: str, url: str, args: argparse.Namespace, headers: dict[str, str] | None = None,

@@ -32,6 +32,11 @@ def build_parser() -> _Parser:
         "--clock-start", dest="clock_start_us", metavar="ISO-8601",
         help="the clock starts at this instant and runs on (env EMULATOR_CLOCK_START)",
     )
+    serve.add_argument(
+        "--clock-frozen", dest="clock_frozen", action="store_const", const="true",
+        help="start with the clock frozen (at --clock-start); reset freezes it there again "
+        "(env EMULATOR_CLOCK_FROZEN=1)",
+    )
     serve.add_argument("--fixtures", metavar="PATH", help="fixtures file (env EMULATOR_FIXTURES)")
     serve.add_argument(
         "--rate-limit-247xd", dest="rate_limit_247xd", metavar="N",
@@ -42,6 +47,10 @@ def build_parser() -> _Parser:
         help="USDTLowFee requests per minute per user (default 60; env EMULATOR_RATE_LIMIT_USDTLOWFEE)",
     )
     serve.add_argument("--log-level", help="critical|error|warning|info|debug (env EMULATOR_LOG_LEVEL)")
+    serve.add_argument(
+        "--log-format", dest="log_format", metavar="FORMAT",
+        help="text|json: one line per record, JSON objects for CI (default text; env EMULATOR_LOG_FORMAT)",
+    )
     serve.add_argument(
         "--journal-size", dest="journal_size", metavar="N",
         help="API requests the journal keeps, 0 turns it off (default 1000; env EMULATOR_JOURNAL_SIZE)",
@@ -106,10 +115,17 @@ def serve(args: argparse.Namespace) -> None:
     # collector's full passes, which otherwise grow with the heap and show up as p99 spikes.
     gc.collect()
     gc.freeze()
-    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from emulator.logs import configure
+
+    configure(config.log_level, config.log_format)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="off")
     )
+    if config.log_format == "json":
+        # uvicorn's own records go through the root handler too, as JSON.
+        for name in ("uvicorn", "uvicorn.error"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True
     server.run(sockets=[sock])
 
 

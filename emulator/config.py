@@ -21,10 +21,12 @@ class Config:
     port: int = 8080
     seed: int | None = None
     clock_start_us: int | None = None
+    clock_frozen: bool = False  # start (and reset to) a frozen clock, for deterministic runs
     fixtures: Path = field(default_factory=lambda: DEFAULT_FIXTURES)
     rate_limit_247xd: int = 60
     rate_limit_usdtlowfee: int = 60
     log_level: str = "info"
+    log_format: str = "text"  # text | json (one JSON object per line, for CI)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
     state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
 
@@ -61,11 +63,28 @@ def _level(text: str) -> str:
     return level
 
 
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"clock frozen must be true or false, got {text!r}")
+
+
+def _log_format(text: str) -> str:
+    fmt = text.lower()
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"log format must be text or json, got {text!r}")
+    return fmt
+
+
 SETTINGS = {
     "host": ("EMULATOR_HOST", str),
     "port": ("EMULATOR_PORT", _int("port", 0, 65535)),
     "seed": ("EMULATOR_SEED", _int("seed", 0, 2**63 - 1)),
     "clock_start_us": ("EMULATOR_CLOCK_START", _clock),
+    "clock_frozen": ("EMULATOR_CLOCK_FROZEN", _flag),
     "fixtures": ("EMULATOR_FIXTURES", _path),
     "rate_limit_247xd": ("EMULATOR_RATE_LIMIT_247XD", _int("247xd rate limit", 1, 10**9)),
     "rate_limit_usdtlowfee": (
@@ -73,6 +92,7 @@ SETTINGS = {
         _int("USDTLowFee rate limit", 1, 10**9),
     ),
     "log_level": ("EMULATOR_LOG_LEVEL", _level),
+    "log_format": ("EMULATOR_LOG_FORMAT", _log_format),
     "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
     "state_file": ("EMULATOR_STATE_FILE", _path),
 }

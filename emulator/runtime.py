@@ -35,7 +35,7 @@ class Emulator:
         self._build()
 
     def _build(self) -> None:
-        clock = Clock(self.config.clock_start_us)
+        clock = Clock(self.config.clock_start_us, frozen=self.config.clock_frozen)
         ids = IdSource(self.config.seed)
         xd247 = Xd247Backend(self.fixtures.xd247(), clock, ids)
         usdtlowfee = UsdtLowFeeBackend(self.fixtures.usdtlowfee(), clock, ids)

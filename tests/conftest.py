@@ -20,11 +20,7 @@ XD_DEMO_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
 
 @pytest.fixture
 def emu() -> Emulator:
-    emulator = Emulator(Config(seed=7, clock_start_us=parse_iso(START)))
-    emulator.clock.freeze()
-    # Exactly at START: building the emulator took real microseconds with the clock running.
-    emulator.clock._frozen_at = parse_iso(START)
-    return emulator
+    return Emulator(Config(seed=7, clock_start_us=parse_iso(START), clock_frozen=True))
 
 
 @pytest.fixture

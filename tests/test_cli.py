@@ -167,3 +167,12 @@ def test_the_seed_nodejs_example_runs_against_the_served_emulator(tmp_path: Path
     assert result.returncode == 0, result.stderr
     assert "เหรียญ: 500" in result.stdout
     assert "Order ID: " in result.stdout and "undefined" not in result.stdout
+
+
+def test_clock_frozen_starts_the_clock_frozen_exactly_at_clock_start() -> None:
+    with serve("--clock-start", "2030-01-01T00:00:00Z", "--clock-frozen") as served:
+        clock = httpx.get(f"{served.url}/_emulator/clock").json()
+        assert clock == {"now": "2030-01-01T00:00:00.000Z", "frozen": True}
+        httpx.post(f"{served.url}/_emulator/clock/advance", json={"seconds": 60})
+        httpx.post(f"{served.url}/_emulator/reset")
+        assert httpx.get(f"{served.url}/_emulator/clock").json() == clock

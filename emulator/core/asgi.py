@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any
 
@@ -32,6 +32,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 64 * 1024
 log = logging.getLogger("emulator")
+# One line per API request at info level (emulator/logs.py formats it as text or JSON).
+access = logging.getLogger("emulator.access")
+_INFO = logging.INFO
 
 _JSON = (b"content-type", b"application/json")
 
@@ -103,7 +106,9 @@ class Surface:
         limiter: RateLimiter,
         clock: Clock,
         lock: threading.Lock,
+        accounts: Mapping[str, Any],
     ) -> None:
+        self.accounts = accounts  # account id -> an account with `.id` and `.clock`
         self.router = router
         self.scheme = scheme
         self.keys = keys
@@ -114,10 +119,13 @@ class Surface:
 
     # --- what each API supplies -------------------------------------------------------
     def account(self, account_id: str) -> Any:
-        raise NotImplementedError
+        return self.accounts.get(account_id)
 
     def clock_of(self, account: Any) -> Clock:
-        return self.clock
+        """The account's own test clock, if it has one, else the emulator's."""
+        if account is None or account.clock is None:
+            return self.clock
+        return account.clock  # type: ignore[no-any-return]
 
     def refusal(self, account: Any) -> ApiError | None:
         """An error for an account that may not call (banned, disabled), else None."""
@@ -253,6 +261,32 @@ class Surface:
             self.journal.record(
                 at, self.name, scope, template, raw, status, payload, perf_counter_ns() - started, fault_id
             )
+        if access.isEnabledFor(_INFO):  # a dict lookup when info is off: nothing is built
+            self._log(scope, status, started, fault_id)
+
+    def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
+        """The request's line: the key redacted to its scheme and last 4 characters
+        (`Bearer ****d0c1`), and any key in the path too."""
+        redactor = self.journal.redactor
+        path: str = scope["path"]
+        if "_" in path:
+            path = redactor.text(path)
+        key = "-"
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                key = redactor.credentials(value).decode("latin-1")
+                break
+        duration_ms = round((perf_counter_ns() - started) / 1_000_000, 3)
+        method = scope["method"]
+        shown = "dropped" if status is None else status
+        access.info(
+            "%s %s %s %.1fms %s",
+            method, path, shown, duration_ms, key,
+            extra={
+                "api": self.name, "method": method, "path": path, "status": status,
+                "durationMs": duration_ms, "key": key, "faultId": fault_id,
+            },
+        )
 
     @staticmethod
     def _template(found: tuple[dict[str, Any], dict[str, str]] | None) -> str | None:
@@ -282,6 +316,8 @@ class Surface:
                 self.journal.record(
                     at, self.name, scope, template, raw, None, None, perf_counter_ns() - started, fault.id
                 )
+            if access.isEnabledFor(_INFO):
+                self._log(scope, None, started, fault.id)
             await drop_connection(receive)
             return True, fault.id
         headers = scope["headers"]
@@ -322,6 +358,8 @@ class Surface:
             self.journal.record(
                 at, self.name, scope, template, raw, status, payload, perf_counter_ns() - started, fault.id
             )
+        if access.isEnabledFor(_INFO):
+            self._log(scope, status, started, fault.id)
         return True, fault.id
 
 

@@ -12,7 +12,6 @@ import orjson
 from emulator.core import validate as v
 from emulator.core.asgi import Surface
 from emulator.core.auth import AuthScheme
-from emulator.core.clock import Clock
 from emulator.core.errors import ApiError, FieldError
 from emulator.core.ratelimit import RateLimiter
 from emulator.core.routing import Call, Route, Router
@@ -182,16 +181,9 @@ class UsdtLowFeeSurface(Surface):
             RateLimiter(rate_limit),
             backend.clock,
             lock,
+            backend.accounts,
         )
         self.backend = backend
-
-    def account(self, account_id: str) -> Account | None:
-        return self.backend.accounts.get(account_id)
-
-    def clock_of(self, account: Account | None) -> Clock:
-        if account is None or account.clock is None:
-            return self.clock
-        return account.clock
 
     def refusal(self, account: Account) -> ApiError | None:
         return errors.forbidden() if account.disabled else None

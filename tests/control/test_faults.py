@@ -35,9 +35,7 @@ def add(client: TestClient, **fault: Any) -> dict[str, Any]:
 
 
 def emulator(seed: int = 7, **config: Any) -> Emulator:
-    emu = Emulator(Config(seed=seed, clock_start_us=parse_iso(START), **config))
-    emu.clock.freeze()
-    return emu
+    return Emulator(Config(seed=seed, clock_start_us=parse_iso(START), clock_frozen=True, **config))
 
 
 # --- the registry over HTTP ---------------------------------------------------------------

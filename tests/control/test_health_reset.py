@@ -5,7 +5,11 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from emulator import __version__
+from emulator.app import create_app
+from emulator.config import Config
+from emulator.core.clock import parse_iso
 from emulator.runtime import Emulator
+from tests.conftest import START
 from tests.xd247.support import CHATGPT, DEMO, LINE, LINE_AIS, auth
 
 
@@ -44,12 +48,21 @@ def test_reset_restores_the_fixtures_state(client: TestClient, emu: Emulator) ->
     assert client.get("/api/v1/balance", headers=auth(RICH)).status_code == 200
 
 
-def test_reset_puts_the_clock_back_to_its_start_and_running(client: TestClient) -> None:
-    client.post("/_emulator/clock/advance", json={"seconds": 86_400})
-    client.post("/_emulator/reset")
-    clock = client.get("/_emulator/clock").json()
+def test_reset_puts_a_running_clock_back_to_its_start_and_running() -> None:
+    emu = Emulator(Config(seed=7, clock_start_us=parse_iso(START)))
+    with TestClient(create_app(emulator=emu)) as client:
+        client.post("/_emulator/clock/advance", json={"seconds": 86_400})
+        client.post("/_emulator/reset")
+        clock = client.get("/_emulator/clock").json()
     assert clock["frozen"] is False
     assert clock["now"].startswith("2025-01-15T10:30:0")  # the configured start, flowing again
+
+
+def test_reset_puts_a_clock_started_frozen_back_frozen_at_its_start(client: TestClient) -> None:
+    client.post("/_emulator/clock/advance", json={"seconds": 86_400})
+    client.post("/_emulator/clock/resume")
+    client.post("/_emulator/reset")
+    assert client.get("/_emulator/clock").json() == {"now": "2025-01-15T10:30:00.000Z", "frozen": True}
 
 
 def test_reset_keeps_the_fixed_keys(client: TestClient) -> None:

@@ -29,10 +29,7 @@ SOCIAL_OPTION = "50371bb9-f952-4916-b02b-cb89b962367f"
 
 
 def frozen_emulator(seed: int = 7) -> Emulator:
-    emulator = Emulator(Config(seed=seed, clock_start_us=parse_iso(START)))
-    emulator.clock.freeze()
-    emulator.clock._frozen_at = parse_iso(START)
-    return emulator
+    return Emulator(Config(seed=seed, clock_start_us=parse_iso(START), clock_frozen=True))
 
 
 @pytest.fixture

@@ -17,9 +17,7 @@ H = auth(DEMO)
 
 
 def run(seed: int) -> list[tuple[int, list[tuple[str, str]], bytes]]:
-    emu = Emulator(Config(seed=seed, clock_start_us=parse_iso(START)))
-    emu.clock.freeze()
-    emu.clock._frozen_at = parse_iso(START)
+    emu = Emulator(Config(seed=seed, clock_start_us=parse_iso(START), clock_frozen=True))
     seen: list[tuple[int, list[tuple[str, str]], bytes]] = []
     with TestClient(create_app(emulator=emu)) as client:
 
