@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,18 @@ class PriceOption:
     service_id: str = ""
     expires_us: int = 0  # how long its orders wait for their SMS (the service's setting)
     number: int = -1  # its place in the order book's item list
+
+    def phone_number(self, rng: random.Random) -> int:
+        """A number of the pattern (each # a digit) from Faker's seeded generator, as an
+        integer (shown zero-padded to the pattern's length). One draw, not Faker's
+        per-character numerify: this is on the order path."""
+        pattern = self.phone_pattern
+        hashes = pattern.count("#")
+        draw = rng.randrange(10**hashes)
+        if pattern.endswith("#" * hashes):
+            return int(pattern[: len(pattern) - hashes] or "0") * 10**hashes + draw
+        digits = iter(f"{draw:0{hashes}d}")
+        return int("".join(next(digits) if c == "#" else c for c in pattern))
 
     def view(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "price": coins(self.price), "stock": self.stock}

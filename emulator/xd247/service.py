@@ -155,7 +155,7 @@ class Xd247Backend:
             raise errors.out_of_stock()
         self._debit(account, option.price)
         option.stock -= 1
-        phone = int(self.ids.faker.numerify(option.phone_pattern))
+        phone = option.phone_number(self.ids.faker.random)
         n = self.orders.add(OTP_KIND, account, option, option.price, now_us, phone)
         return OtpOrder(self.orders, n)
 

@@ -199,3 +199,17 @@ def test_a_phone_pattern_fills_each_hash_with_a_digit_and_keeps_leading_zeros() 
     orders = [backend.create_otp_order(account, OTP_TEST_SERVICE, OTP_NEVER, 0) for _ in range(3)]
     numbers = [order.phone_number for order in orders]
     assert all(len(n) == 10 and n.startswith("0006") and n.isdigit() for n in numbers)
+
+
+@pytest.mark.parametrize("pattern", ["08########", "0006######", "08#1##2###", "0812345678"])
+def test_phone_numbers_keep_every_fixed_digit_of_their_pattern(pattern: str) -> None:
+    import random
+
+    from emulator.xd247.models import PriceOption
+
+    option = PriceOption("id", "name", 100, 1, None, phone_pattern=pattern)
+    rng = random.Random(5)
+    for _ in range(50):
+        shown = str(option.phone_number(rng)).zfill(len(pattern))
+        assert len(shown) == len(pattern) and shown.isdigit()
+        assert all(p == "#" or p == c for p, c in zip(pattern, shown, strict=True))
