@@ -219,6 +219,7 @@ def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
 def run(args: argparse.Namespace) -> str:
     results: list[Result] = []
     extra: dict[str, str] = {}
+    metrics: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         fixtures = bench_fixtures(Path(tmp_dir))
         demo_key = json.loads(fixtures.read_text())["247xd"]["accounts"][0]["keys"][0]["key"]
@@ -238,6 +239,7 @@ def run(args: argparse.Namespace) -> str:
         with server(emulator_command(port, fixtures)) as process:
             start_s = wait_until_ok(port, "/api/v1/balance", demo_key)
             extra["emulator start to first authenticated 200"] = f"{start_s:.3f} s"
+            metrics["start_s"] = start_s
             results.append(wrk("247xd GET balance", f"{base}/api/v1/balance", args, bearer, pid=process.pid))
             _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
             rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
@@ -276,7 +278,9 @@ def run(args: argparse.Namespace) -> str:
             full = proc_kb(process.pid, "VmRSS") / 1024
         extra["RSS idle"] = f"{idle:.1f} MB"
         extra["RSS with 100,000 OTP orders"] = f"{full:.1f} MB"
+        metrics["rss_100k_mb"] = full
         own, starlette = lifecycle_ms()
+        metrics["lifecycle_ms"] = own
         extra["one OTP order lifecycle in-process (create, get, cancel, refund)"] = (
             f"{own:.3f} ms with emulator.testing's in-process client; "
             f"{starlette:.3f} ms with Starlette's TestClient"
@@ -285,7 +289,7 @@ def run(args: argparse.Namespace) -> str:
         if args.peers:
             results.extend(peers(args, demo_key))
 
-    return report(results, extra, args)
+    return report(results, extra, args) + "\n" + verdict(results, metrics)
 
 
 def peers(args: argparse.Namespace, key: str) -> list[Result]:
@@ -331,6 +335,29 @@ def report(results: list[Result], extra: dict[str, str], args: argparse.Namespac
                      f"{r.errors:,} | {rss} | {r.rps / ceiling:.2f} | {r.note} |")
     lines.append("")
     lines += [f"- {name}: {value}" for name, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def verdict(results: list[Result], metrics: dict[str, float]) -> str:
+    """Each target of the benchmark issue against this run's numbers."""
+    by_name = {r.name: r for r in results}
+    ceiling = results[0].rps or 1.0
+    ours = [r for r in results if not r.name.startswith(("ceiling", "peer"))]
+    few = by_name["USDTLowFee list 20 of 20 orders"].rps
+    many = by_name["USDTLowFee list 20 of 10,000 orders"].rps
+    checks = [
+        ("GET balance >= 0.8 × ceiling", by_name["247xd GET balance"].rps / ceiling, 0.8, ">="),
+        ("POST OTP order >= 0.5 × ceiling", by_name["247xd POST OTP order"].rps / ceiling, 0.5, ">="),
+        ("p99 <= 5 ms at 32 connections (worst emulator row)", max(r.p99_ms for r in ours), 5.0, "<="),
+        ("start to first authenticated 200 <= 0.4 s", metrics["start_s"], 0.4, "<="),
+        ("RSS <= 60 MB with 100,000 orders", metrics["rss_100k_mb"], 60.0, "<="),
+        ("list 20 of 10,000 ≈ 20 of 20 (req/s ratio >= 0.8)", many / (few or 1), 0.8, ">="),
+        ("one order lifecycle in-process <= 2 ms", metrics["lifecycle_ms"], 2.0, "<="),
+    ]
+    lines = ["## Targets in this run", "", "| target | this run | met |", "|---|---:|---|"]
+    for name, value, bound, op in checks:
+        met = value >= bound if op == ">=" else value <= bound
+        lines.append(f"| {name} | {value:.2f} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"
 
 
