@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from . import validate
+from .clock import parse_iso
+from .errors import FieldError
 
 
 @dataclass(slots=True)
@@ -59,3 +64,30 @@ class AuthScheme:
                     return None
                 return key
         return None
+
+
+@dataclass(slots=True)
+class KeySpec:
+    """A key as a fixtures or state document gives it."""
+
+    key: str
+    expires_us: int | None = None
+    revoked: bool = False
+
+
+def key_specs(obj: dict[str, Any], path: str, pattern: re.Pattern[str], shape: str) -> list[KeySpec]:
+    """The `keys` list of an account in a document, each checked against the API's shape."""
+    out = []
+    for where, raw in validate.objects(obj, "keys", path, required=False):
+        key = validate.string(raw, "key", where)
+        if pattern.fullmatch(key) is None:
+            raise FieldError(where + "key", f"must be {shape}")
+        expires = None
+        if validate.optional(raw, "expiresAt"):
+            try:
+                expires = parse_iso(raw["expiresAt"])
+            except ValueError as exc:
+                raise FieldError(where + "expiresAt", str(exc)) from None
+        revoked = validate.boolean(raw, "revoked", where) if "revoked" in raw else False
+        out.append(KeySpec(key, expires, revoked))
+    return out

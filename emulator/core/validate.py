@@ -88,3 +88,19 @@ def list_of(obj: dict[str, Any], field: str, path: str = "") -> list[Any]:
 def optional(obj: dict[str, Any], field: str) -> bool:
     """True when the field is present and not null."""
     return obj.get(field) is not None
+
+
+def objects(
+    obj: dict[str, Any], field: str, path: str = "", *, required: bool = True
+) -> list[tuple[str, dict[str, Any]]]:
+    """A list of objects, each with the path to name its own fields by
+    (`accounts[2].`); an absent list is empty unless `required`."""
+    if not required and field not in obj:
+        return []
+    out = []
+    for i, item in enumerate(list_of(obj, field, path)):
+        where = f"{path}{field}[{i}]"
+        if not isinstance(item, dict):
+            raise FieldError(where, "must be an object")
+        out.append((where + ".", item))
+    return out

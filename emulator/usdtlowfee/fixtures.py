@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import validate as v
+from emulator.core.auth import KeySpec, key_specs
 from emulator.core.clock import parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
@@ -30,13 +31,6 @@ DEFAULT_PRICES = {1: 3_000_000, 24: 4_500_000, 72: 12_000_000, 168: 26_000_000, 
                   720: 100_000_000}
 MAX_PRICE_SUN = 10**10  # keeps every order price far inside int64 and exact as priceTrx
 DEFAULT_FAILURE = "the receiving account cannot take delegated energy"
-
-
-@dataclass(slots=True)
-class KeySpec:
-    key: str
-    expires_us: int | None = None
-    revoked: bool = False
 
 
 @dataclass(slots=True)
@@ -74,15 +68,7 @@ class UsdtLowFeeFixtures:
 
 
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    if name not in obj:
-        return []
-    out = []
-    for i, item in enumerate(v.list_of(obj, name, path)):
-        where = f"{path}{name}[{i}]"
-        if not isinstance(item, dict):
-            raise FieldError(where, "must be an object")
-        out.append((where + ".", item))
-    return out
+    return v.objects(obj, name, path, required=False)
 
 
 def _instant(obj: dict[str, Any], name: str, path: str) -> int:
@@ -114,14 +100,7 @@ def _unique(values: list[Any], what: str) -> None:
 
 
 def _keys(raw: dict[str, Any], where: str) -> list[KeySpec]:
-    keys = []
-    for kwhere, kraw in _items(raw, "keys", where):
-        key = v.string(kraw, "key", kwhere)
-        if KEY_RE.fullmatch(key) is None:
-            raise FieldError(kwhere + "key", "must be ak_live_ followed by 32 letters or digits")
-        expires = _instant(kraw, "expiresAt", kwhere) if v.optional(kraw, "expiresAt") else None
-        keys.append(KeySpec(key, expires, _flag(kraw, "revoked", kwhere, False)))
-    return keys
+    return key_specs(raw, where, KEY_RE, "ak_live_ followed by 32 letters or digits")
 
 
 def _addresses(raw: dict[str, Any], where: str, created_us: int) -> list[AddressSpec]:

@@ -113,14 +113,6 @@ def _instant(obj: dict[str, Any], name: str, path: str) -> int:
     return us
 
 
-def _list(doc: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for i, item in enumerate(v.list_of(doc, name, path)):
-        where = f"{path}{name}[{i}]"
-        if not isinstance(item, dict):
-            raise FieldError(where, "must be an object")
-        out.append((where + ".", item))
-    return out
 
 
 def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.") -> UsdtLowFeeBackend:
@@ -133,11 +125,11 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
     for spec in fixtures.accounts:
         spec.keys = []  # keys come from their own list, in issue order across accounts
     backend = UsdtLowFeeBackend(fixtures, clock, ids)
-    accounts = [(where, backend.accounts[raw["id"]], raw) for where, raw in _list(doc, "accounts", path)]
+    accounts = [(where, backend.accounts[raw["id"]], raw) for where, raw in v.objects(doc, "accounts", path)]
     for where, account, raw in accounts:
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    for where, raw in _list(doc, "keys", path):
+    for where, raw in v.objects(doc, "keys", path):
         key = v.string(raw, "key", where)
         if fixtures_mod.KEY_RE.fullmatch(key) is None:
             raise FieldError(where + "key", "must be ak_live_ followed by 32 letters or digits")
@@ -155,7 +147,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
     for _, account, _ in accounts:
         account.balance_sun = INT64_MAX * 2**20  # every order's price is frozen again below
     moves: list[tuple[EnergyOrder, str, int, str | None]] = []
-    for where, raw in _list(doc, "orders", path):
+    for where, raw in v.objects(doc, "orders", path):
         order_id = v.integer(raw, "id", where, low=1, high=INT64_MAX)
         if book.ids and order_id <= book.ids[-1]:
             raise FieldError(where + "id", "must be larger than the order before it (ascending ids)")

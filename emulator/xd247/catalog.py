@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.core import validate as v
-from emulator.core.clock import US_PER_S, parse_iso, seconds_to_us
+from emulator.core.auth import KeySpec, key_specs
+from emulator.core.clock import US_PER_S, seconds_to_us
 from emulator.core.errors import FieldError
 from emulator.core.money import to_hundredths
 
@@ -22,13 +23,6 @@ DEFAULT_OTP_EXPIRY_S = 20 * 60  # SPEC: 20 minutes after creation (inferred defa
 # Delays and expiries are added to the clock and rendered as dates: keep them bounded.
 MAX_SECONDS = 100 * 366 * 86_400
 CREDENTIAL_FIELDS = ("email", "username", "password", "pin", "profile")
-
-
-@dataclass(slots=True)
-class KeySpec:
-    key: str
-    expires_us: int | None = None
-    revoked: bool = False
 
 
 @dataclass(slots=True)
@@ -108,15 +102,7 @@ def _magic_links(doc: dict[str, Any], path: str) -> dict[str, tuple[str, int]]:
 
 
 def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    if name not in obj:
-        return []
-    out = []
-    for i, item in enumerate(v.list_of(obj, name, path)):
-        where = f"{path}{name}[{i}]"
-        if not isinstance(item, dict):
-            raise FieldError(where, "must be an object")
-        out.append((where + ".", item))
-    return out
+    return v.objects(obj, name, path, required=False)
 
 
 def _unique(ids: list[str], what: str) -> None:
@@ -130,19 +116,7 @@ def _unique(ids: list[str], what: str) -> None:
 def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
     out = Xd247Fixtures()
     for where, raw in _items(doc, "accounts", path):
-        keys = []
-        for kwhere, kraw in _items(raw, "keys", where):
-            key = v.string(kraw, "key", kwhere)
-            if KEY_RE.fullmatch(key) is None:
-                raise FieldError(kwhere + "key", "must be 247xd_ followed by 40 letters or digits")
-            expires = None
-            if v.optional(kraw, "expiresAt"):
-                try:
-                    expires = parse_iso(kraw["expiresAt"])
-                except ValueError as exc:
-                    raise FieldError(kwhere + "expiresAt", str(exc)) from None
-            revoked = v.boolean(kraw, "revoked", kwhere) if "revoked" in kraw else False
-            keys.append(KeySpec(key, expires, revoked))
+        keys = key_specs(raw, where, KEY_RE, "247xd_ followed by 40 letters or digits")
         out.accounts.append(
             AccountSpec(
                 id=v.string(raw, "id", where, max_len=64),

@@ -188,14 +188,6 @@ def _money(obj: dict[str, Any], name: str, path: str) -> int:
     return amount
 
 
-def _list(doc: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for i, item in enumerate(v.list_of(doc, name, path)):
-        where = f"{path}{name}[{i}]"
-        if not isinstance(item, dict):
-            raise FieldError(where, "must be an object")
-        out.append((where + ".", item))
-    return out
 
 
 def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> Xd247Backend:
@@ -209,11 +201,11 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
     for spec in fixtures.accounts:
         spec.keys = []
     backend = Xd247Backend(fixtures, clock, ids)
-    for where, raw in _list(doc, "accounts", path):
+    for where, raw in v.objects(doc, "accounts", path):
         account = backend.accounts[raw["id"]]
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    for where, raw in _list(doc, "keys", path):
+    for where, raw in v.objects(doc, "keys", path):
         key = v.string(raw, "key", where)
         if catalog.KEY_RE.fullmatch(key) is None:
             raise FieldError(where + "key", "must be 247xd_ followed by 40 letters or digits")
@@ -226,7 +218,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
         record = backend.keys.add(key, owner, expires)
         record.revoked = v.boolean(raw, "revoked", where) if "revoked" in raw else False
     items: dict[str, Any] = {item.id: item for item in backend.orders.catalog}
-    for n, (where, raw) in enumerate(_list(doc, "orders", path)):
+    for n, (where, raw) in enumerate(v.objects(doc, "orders", path)):
         _restore_order(backend, items, n, where, raw)
     return backend
 
