@@ -94,23 +94,26 @@ class Clock:
         frozen = doc.get("frozen")
         if not isinstance(frozen, bool):
             raise FieldError(path + "frozen", "must be true or false")
-        now = _instant(doc, "now", path)
-        if now > LATEST_US:
-            raise FieldError(path + "now", f"must not be after {iso_ms(LATEST_US)}")
+        now = instant_field(doc, "now", path)
         clock = cls(now, frozen=frozen)
         if not frozen and doc.get("wall") is not None:
-            clock._offset = now - _instant(doc, "wall", path)
+            clock._offset = now - instant_field(doc, "wall", path)
         return clock
 
 
-def _instant(doc: dict[str, Any], name: str, path: str) -> int:
+def instant_field(doc: dict[str, Any], name: str, path: str) -> int:
+    """A document's ISO 8601 field as epoch microseconds, no later than LATEST_US;
+    FieldError names the field."""
     value = doc.get(name)
     try:
         if not isinstance(value, str):
             raise ValueError("must be an ISO 8601 date-time string")
-        return parse_iso(value)
+        us = parse_iso(value)
     except ValueError as exc:
         raise FieldError(path + name, str(exc)) from None
+    if us > LATEST_US:
+        raise FieldError(path + name, f"must not be after {iso_ms(LATEST_US)}")
+    return us
 
 
 def to_datetime(us: int) -> datetime:

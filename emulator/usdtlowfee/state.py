@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from emulator.core import validate as v
-from emulator.core.clock import LATEST_US, US_PER_S, Clock, iso_us, parse_iso
+from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
 
@@ -100,19 +100,6 @@ def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
     }
 
 
-def _instant(obj: dict[str, Any], name: str, path: str) -> int:
-    value = obj.get(name)
-    try:
-        if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 date-time string")
-        us = parse_iso(value)
-    except ValueError as exc:
-        raise FieldError(path + name, str(exc)) from None
-    if us > LATEST_US:
-        raise FieldError(path + name, "is too late")
-    return us
-
-
 
 
 def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.") -> UsdtLowFeeBackend:
@@ -138,7 +125,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         holder = v.string(raw, "accountId", where, max_len=64)
         if holder not in backend.accounts:
             raise FieldError(where + "accountId", f"names no account ({holder})")
-        expires = _instant(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
+        expires = instant_field(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
         backend.keys.add(key, holder, expires).revoked = (
             v.boolean(raw, "revoked", where) if "revoked" in raw else False
         )
@@ -163,7 +150,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         if hours not in DURATIONS:
             raise FieldError(where + "durationHours", f"must be one of {', '.join(map(str, DURATIONS))}")
         price = v.integer(raw, "priceSun", where, low=0, high=INT64_MAX)
-        created = _instant(raw, "createdAt", where)
+        created = instant_field(raw, "createdAt", where)
         txid = v.string(raw, "txid", where)
         if TXID_RE.fullmatch(txid) is None:
             raise FieldError(where + "txid", "must be 64 lower-case hex digits")
@@ -179,7 +166,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         reason = None
         moved = 0
         if status != "processing":
-            moved = _instant(raw, "movedAt", where)
+            moved = instant_field(raw, "movedAt", where)
             if status == "failed":
                 reason = v.string(raw, "failureReason", where, max_len=200)
         row = book.add(order_id, owner.slot, address, energy, hours, price, created, txid, planned, delay)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core import validate as v
-from emulator.core.clock import LATEST_US, US_PER_S, Clock, iso_us, parse_iso
+from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, to_hundredths
@@ -165,19 +165,6 @@ def export(backend: Xd247Backend) -> dict[str, Any]:
     }
 
 
-def _instant(obj: dict[str, Any], name: str, path: str) -> int:
-    value = obj.get(name)
-    try:
-        if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 date-time string")
-        us = parse_iso(value)
-    except ValueError as exc:
-        raise FieldError(path + name, str(exc)) from None
-    if us > LATEST_US:
-        raise FieldError(path + name, "is too late")
-    return us
-
-
 def _money(obj: dict[str, Any], name: str, path: str) -> int:
     try:
         amount = to_hundredths(v.need(obj, name, path))
@@ -214,7 +201,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
         owner = v.string(raw, "accountId", where, max_len=64)
         if owner not in backend.accounts:
             raise FieldError(where + "accountId", f"names no account ({owner})")
-        expires = _instant(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
+        expires = instant_field(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
         record = backend.keys.add(key, owner, expires)
         record.revoked = v.boolean(raw, "revoked", where) if "revoked" in raw else False
     items: dict[str, Any] = {item.id: item for item in backend.orders.catalog}
@@ -245,8 +232,8 @@ def _restore_order(
     if not isinstance(item, wanted):
         raise FieldError(where + "itemId", f"names no {kind_name} catalog item")
     price = _money(raw, "price", where)
-    created = _instant(raw, "createdAt", where)
-    updated = _instant(raw, "updatedAt", where)
+    created = instant_field(raw, "createdAt", where)
+    updated = instant_field(raw, "updatedAt", where)
     status = v.string(raw, "status", where)
     phone = 0
     if isinstance(item, PriceOption):
@@ -289,7 +276,7 @@ def _restore_order(
             link=link,
             quantity=quantity,
             start_count=v.integer(raw, "startCount", where, low=0, high=INT64_MAX),
-            start_us=_instant(raw, "startAt", where),
+            start_us=instant_field(raw, "startAt", where),
             per_minute=per_minute,
             delivered_final=delivered,
             outcome=outcome,
