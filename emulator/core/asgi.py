@@ -178,6 +178,15 @@ class Surface:
             return None, self.unauthorized()
         return account, self.refusal(account)
 
+    def caller(self, scope: Scope, now_us: int) -> tuple[Any, ApiError | None, int, object]:
+        """Who is calling: (account or None, the auth error if any, now on the caller's
+        clock, the rate-limit bucket: the account, or the client address without a key)."""
+        account, auth_error = self.identify(scope["headers"], now_us)
+        if account is not None:
+            return account, auth_error, self.clock_of(account).now_us(), account.id
+        client = scope.get("client")
+        return None, auth_error, now_us, ("address", client[0] if client else "")
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
         fault_id: str | None = None
@@ -191,14 +200,8 @@ class Surface:
         raw = b""
         read = False
         with self.lock:
-            at = now = self.clock.now_us()
-            account, auth_error = self.identify(headers, now)
-            if account is not None:
-                now = self.clock_of(account).now_us()
-                bucket: object = account.id
-            else:
-                client = scope.get("client")
-                bucket = ("address", client[0] if client else "")
+            at = self.clock.now_us()
+            account, auth_error, now, bucket = self.caller(scope, at)
             found = self.router.match(path)
             route = found[0].get(scope["method"]) if found is not None else None
             error: ApiError | None
@@ -210,7 +213,7 @@ class Surface:
                 if auth_error is not None:
                     error = auth_error
                 elif not allowed:
-                    error = self.rate_limited(max(1, -(-(reset * US_PER_S - now) // US_PER_S)))
+                    error = self.rate_limited(_retry_after(reset, now))
                 else:
                     error = None
         body: dict[str, Any] | None = None
@@ -320,20 +323,12 @@ class Surface:
                 self._log(scope, None, started, fault.id)
             await drop_connection(receive)
             return True, fault.id
-        headers = scope["headers"]
         with self.lock:
-            now = self.clock.now_us()
-            account, _ = self.identify(headers, now)
-            if account is not None:
-                now = self.clock_of(account).now_us()
-                bucket: object = account.id
-            else:
-                client = scope.get("client")
-                bucket = ("address", client[0] if client else "")
+            _, _, now, bucket = self.caller(scope, self.clock.now_us())
             remaining, reset = self.limiter.peek(bucket, now)
         status = fault.status
         assert status is not None
-        retry_after = max(1, -(-(reset * US_PER_S - now) // US_PER_S))
+        retry_after = _retry_after(reset, now)
         error = self.fault_error(status, fault.code, fault.message, retry_after)
         payload = self.render_error(error)
         extra = list(error.headers)
@@ -361,6 +356,11 @@ class Surface:
         if access.isEnabledFor(_INFO):
             self._log(scope, status, started, fault.id)
         return True, fault.id
+
+
+def _retry_after(reset_s: int, now_us: int) -> int:
+    """Whole seconds until the window resets, at least 1."""
+    return max(1, -(-(reset_s * US_PER_S - now_us) // US_PER_S))
 
 
 class Gateway:
