@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import validate
-from .clock import parse_iso
+from .clock import instant_field, parse_iso
 from .errors import FieldError
 
 
@@ -91,3 +92,26 @@ def key_specs(obj: dict[str, Any], path: str, pattern: re.Pattern[str], shape: s
         revoked = validate.boolean(raw, "revoked", where) if "revoked" in raw else False
         out.append(KeySpec(key, expires, revoked))
     return out
+
+
+def restore_keys(
+    doc: dict[str, Any],
+    path: str,
+    ring: KeyRing,
+    accounts: Mapping[str, Any],
+    pattern: re.Pattern[str],
+    shape: str,
+) -> None:
+    """A state document's `keys` list (in issue order, across accounts) into `ring`."""
+    for where, raw in validate.objects(doc, "keys", path):
+        key = validate.string(raw, "key", where)
+        if pattern.fullmatch(key) is None:
+            raise FieldError(where + "key", f"must be {shape}")
+        if key in ring.records:
+            raise FieldError(where + "key", "is listed twice")
+        owner = validate.string(raw, "accountId", where, max_len=64)
+        if owner not in accounts:
+            raise FieldError(where + "accountId", f"names no account ({owner})")
+        expires = instant_field(raw, "expiresAt", where) if validate.optional(raw, "expiresAt") else None
+        record = ring.add(key, owner, expires)
+        record.revoked = validate.boolean(raw, "revoked", where) if "revoked" in raw else False

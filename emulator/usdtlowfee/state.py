@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from emulator.core import validate as v
+from emulator.core.auth import restore_keys
 from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
@@ -116,19 +117,10 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
     for where, account, raw in accounts:
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    for where, raw in v.objects(doc, "keys", path):
-        key = v.string(raw, "key", where)
-        if fixtures_mod.KEY_RE.fullmatch(key) is None:
-            raise FieldError(where + "key", "must be ak_live_ followed by 32 letters or digits")
-        if key in backend.keys.records:
-            raise FieldError(where + "key", "is listed twice")
-        holder = v.string(raw, "accountId", where, max_len=64)
-        if holder not in backend.accounts:
-            raise FieldError(where + "accountId", f"names no account ({holder})")
-        expires = instant_field(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
-        backend.keys.add(key, holder, expires).revoked = (
-            v.boolean(raw, "revoked", where) if "revoked" in raw else False
-        )
+    restore_keys(
+        doc, path, backend.keys, backend.accounts, fixtures_mod.KEY_RE,
+        "ak_live_ followed by 32 letters or digits",
+    )
     last_id = v.integer(doc, "lastId", path, low=0, high=INT64_MAX)
     book = backend.book
     for _, account, _ in accounts:

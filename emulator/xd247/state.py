@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core import validate as v
+from emulator.core.auth import restore_keys
 from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
@@ -192,18 +193,9 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
         account = backend.accounts[raw["id"]]
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    for where, raw in v.objects(doc, "keys", path):
-        key = v.string(raw, "key", where)
-        if catalog.KEY_RE.fullmatch(key) is None:
-            raise FieldError(where + "key", "must be 247xd_ followed by 40 letters or digits")
-        if key in backend.keys.records:
-            raise FieldError(where + "key", "is listed twice")
-        owner = v.string(raw, "accountId", where, max_len=64)
-        if owner not in backend.accounts:
-            raise FieldError(where + "accountId", f"names no account ({owner})")
-        expires = instant_field(raw, "expiresAt", where) if v.optional(raw, "expiresAt") else None
-        record = backend.keys.add(key, owner, expires)
-        record.revoked = v.boolean(raw, "revoked", where) if "revoked" in raw else False
+    restore_keys(
+        doc, path, backend.keys, backend.accounts, catalog.KEY_RE, "247xd_ followed by 40 letters or digits"
+    )
     items: dict[str, Any] = {item.id: item for item in backend.orders.catalog}
     for n, (where, raw) in enumerate(v.objects(doc, "orders", path)):
         _restore_order(backend, items, n, where, raw)
