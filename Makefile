@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test check bench docker install install-test clean
+.PHONY: serve test check bench docker install install-test browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,12 @@ install-test: $(VENV)/.installed-test
 serve: install
 	$(BIN)/emulator serve $(ARGS)
 
-## run every test (unit, HTTP in-process, property-based)
-test: install-test
+## Debian's Chromium and Thai fonts for the dashboard's browser tests (apt-get, once)
+browser:
+	bash scripts/install-browser
+
+## run every test (unit, HTTP in-process, property-based, the dashboard in Chromium)
+test: install-test browser
 	$(BIN)/python -m pytest $(ARGS)
 
 ## load benchmark -> bench/RESULTS.md (installs wrk from Debian's packages if missing)

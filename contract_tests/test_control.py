@@ -23,7 +23,8 @@ from .support import MAX_EXAMPLES, POSITIVE_ACCEPTED, SEED, SPECS, whole_numbers
 # templates), the journal's size, an email the emulator can store, coins with at most 2
 # decimals (binary floats make `multipleOf: 0.01` unreliable), a social option without
 # stock, a price table naming each duration once, an account clock's last instant, a state
-# document's own validation (emulator/state.py).
+# document's own validation (emulator/state.py), the journal's size again for the
+# dashboard's journal page and its fragment.
 CROSS_FIELD = [
     "loadFixtures",
     "advanceClock",
@@ -38,6 +39,9 @@ CROSS_FIELD = [
     "advanceAccountClock",
     "setAccountClock",
     "putState",
+    # the dashboard's pages take the same filters as GET /_emulator/orders and /requests
+    "dashboardRequests",
+    "dashboardFragmentRequests",
 ]
 
 config = schemathesis.Config.from_dict(

@@ -10,12 +10,13 @@ from emulator.control import routes as control
 from emulator.core.asgi import Gateway
 from emulator.runtime import Emulator
 from emulator.state import PersistControlWrites
+from emulator.ui import routes as ui
 
 
 def create_app(config: Config | None = None, emulator: Emulator | None = None) -> Starlette:
     emu = emulator or Emulator(config)
     app = Starlette(
-        routes=control.routes,
+        routes=[*control.routes, *ui.routes],
         middleware=[
             Middleware(Gateway, surfaces=lambda: emu.surfaces),
             # Inside the Gateway: sees control-plane requests only.

@@ -95,5 +95,6 @@ class Emulator:
             lines.append(f"  {surface.name:<11} {url}{surface.prefix}")
             for account_id, holds, key in keys:
                 lines.append(f"      {key}   {account_id} ({holds})")
+        lines.append(f"  {'dashboard':<11} {url}/  (the control plane's pages)")
         lines.append(f"  {'control':<11} {url}/_emulator  (health: {url}/_emulator/health)")
         return "\n".join(lines)

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from emulator.control import routes as control_routes
 from emulator.runtime import Emulator
+from emulator.ui import routes as ui_routes
 
 SPECS = Path(__file__).resolve().parent.parent / "emulator" / "specs"
 FILES = ("247xd.json", "usdtlowfee.json", "control.json")
@@ -83,8 +84,8 @@ def test_every_usdtlowfee_route_is_documented_and_vice_versa() -> None:
 def test_every_control_route_is_documented_and_vice_versa() -> None:
     served = {
         (method, route.path)
-        for route in control_routes.routes
-        if isinstance(route, Route)
+        for route in [*control_routes.routes, *ui_routes.routes]
+        if isinstance(route, Route)  # not the dashboard's static files (a Mount)
         for method in route.methods or ()
         if method != "HEAD"  # Starlette adds HEAD to every GET
     }

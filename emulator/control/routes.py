@@ -13,7 +13,7 @@ from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
-from . import faults, journal, keys, specs, usdtlowfee, xd247
+from . import faults, journal, keys, machines, orders, specs, usdtlowfee, xd247
 from . import state as state_routes
 from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found
 
@@ -151,6 +151,8 @@ routes = [
     *xd247.routes,
     *usdtlowfee.routes,
     *keys.routes,
+    *orders.routes,
+    *machines.routes,
     Route("/_emulator/{api}/accounts/{accountId}/clock", account_clock_get, methods=["GET"]),
     *[
         Route("/_emulator/{api}/accounts/{accountId}/clock/" + action, account_clock_action, methods=["POST"])

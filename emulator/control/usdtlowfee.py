@@ -9,12 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
+from emulator.core.auth import KeyRecord, KeyRing
 from emulator.core.errors import FieldError
 from emulator.core.statemachine import TransitionError
 from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
+from .keys import key_view
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -32,6 +34,43 @@ def account_view(account: Account) -> dict[str, object]:
         "label": account.label,
         "clock": "global" if account.clock is None else "own",
     }
+
+
+def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
+    """The owner's view of an account: as account_view, with its keys (whole) in issue order.
+    The caller settles the account first, so that its wallet is as of now."""
+    return {**account_view(account), "keys": [key_view(record) for record in keys]}
+
+
+def _keys_by_account(ring: KeyRing) -> dict[str, list[KeyRecord]]:
+    grouped: dict[str, list[KeyRecord]] = {}
+    for record in ring.records.values():  # issue order
+        grouped.setdefault(record.account_id, []).append(record)
+    return grouped
+
+
+async def list_accounts(request: Request) -> Response:
+    """Every account, in creation order (the fixtures' first, in their order), settled to now."""
+    emu = emulator_of(request)
+    with emu.lock:
+        backend = emu.usdtlowfee
+        keys = _keys_by_account(backend.keys)
+        views = []
+        for account in backend.accounts.values():
+            account.settle(backend.clock_of(account).now_us())
+            views.append(listed_view(account, keys.get(account.id, [])))
+        return json({"accounts": views})
+
+
+async def get_account(request: Request) -> Response:
+    emu = emulator_of(request)
+    with emu.lock:
+        backend = emu.usdtlowfee
+        account = backend.accounts.get(request.path_params["accountId"])
+        if account is None:
+            raise not_found("account")
+        account.settle(backend.clock_of(account).now_us())
+        return json(listed_view(account, backend.keys.keys_of(account.id)))
 
 
 def _read(reader, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -120,9 +159,18 @@ async def prices(request: Request) -> Response:
         return json(_prices_view(table))
 
 
+async def accounts(request: Request) -> Response:
+    # One route for both methods, so that a third method's 405 lists both in Allow.
+    return await (list_accounts if request.method == "GET" else create_account)(request)
+
+
+async def account(request: Request) -> Response:
+    return await (get_account if request.method == "GET" else patch_account)(request)
+
+
 routes = [
-    Route("/_emulator/usdtlowfee/accounts", create_account, methods=["POST"]),
-    Route("/_emulator/usdtlowfee/accounts/{accountId}", patch_account, methods=["PATCH"]),
+    Route("/_emulator/usdtlowfee/accounts", accounts, methods=["GET", "POST"]),
+    Route("/_emulator/usdtlowfee/accounts/{accountId}", account, methods=["GET", "PATCH"]),
     Route("/_emulator/usdtlowfee/orders/{orderId}/transition", transition, methods=["POST"]),
     Route("/_emulator/usdtlowfee/prices", prices, methods=["GET", "PUT"]),
 ]

@@ -7,12 +7,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
+from emulator.core.auth import KeyRecord, KeyRing
 from emulator.core.errors import FieldError
 from emulator.core.money import coins, to_hundredths
 from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
+from .keys import key_view
 
 # Catalog prices and stock the control plane sets: bounded so that an order's price stays
 # an int64 of hundredths (social: pricePer1000 × quantity / 1000).
@@ -28,6 +30,37 @@ def account_view(account: Account) -> dict[str, object]:
         "label": account.label,
         "clock": "global" if account.clock is None else "own",
     }
+
+
+def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
+    """The owner's view of an account: as account_view, with its keys (whole) in issue order."""
+    return {**account_view(account), "keys": [key_view(record) for record in keys]}
+
+
+def _keys_by_account(ring: KeyRing) -> dict[str, list[KeyRecord]]:
+    grouped: dict[str, list[KeyRecord]] = {}
+    for record in ring.records.values():  # issue order
+        grouped.setdefault(record.account_id, []).append(record)
+    return grouped
+
+
+async def list_accounts(request: Request) -> Response:
+    """Every account, in creation order (the fixtures' first, in their order)."""
+    emu = emulator_of(request)
+    with emu.lock:
+        backend = emu.xd247
+        keys = _keys_by_account(backend.keys)
+        return json({"accounts": [listed_view(a, keys.get(a.id, [])) for a in backend.account_list]})
+
+
+async def get_account(request: Request) -> Response:
+    emu = emulator_of(request)
+    with emu.lock:
+        backend = emu.xd247
+        account = backend.accounts.get(request.path_params["accountId"])
+        if account is None:
+            raise not_found("account")
+        return json(listed_view(account, backend.keys.keys_of(account.id)))
 
 
 def _coins(data: dict[str, object]) -> int:
@@ -127,9 +160,18 @@ async def patch_catalog_item(request: Request) -> Response:
             raise invalid(exc) from None
 
 
+async def accounts(request: Request) -> Response:
+    # One route for both methods, so that a third method's 405 lists both in Allow.
+    return await (list_accounts if request.method == "GET" else create_account)(request)
+
+
+async def account(request: Request) -> Response:
+    return await (get_account if request.method == "GET" else patch_account)(request)
+
+
 routes = [
-    Route("/_emulator/247xd/accounts", create_account, methods=["POST"]),
-    Route("/_emulator/247xd/accounts/{accountId}", patch_account, methods=["PATCH"]),
+    Route("/_emulator/247xd/accounts", accounts, methods=["GET", "POST"]),
+    Route("/_emulator/247xd/accounts/{accountId}", account, methods=["GET", "PATCH"]),
     Route("/_emulator/247xd/orders/{orderId}/transition", transition, methods=["POST"]),
     Route("/_emulator/247xd/catalog/{itemId}", patch_catalog_item, methods=["PATCH"]),
 ]

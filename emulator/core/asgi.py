@@ -380,3 +380,44 @@ class Gateway:
                     await surface.handle(scope, receive, send, path[len(prefix) :] or "/")
                     return
         await self.app(scope, receive, send)
+
+
+async def exchange(
+    app: ASGIApp, scope: Scope, body: bytes = b""
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """One request through an ASGI app in the calling task: (status, headers, body).
+
+    The request body is received once; after it, `receive` waits until the response is
+    complete and then reports the disconnect, as a server does: a response that streams
+    while listening for a disconnect (Starlette's FileResponse) gets the whole way out.
+    A status of 0 means the app answered nothing (it dropped the connection).
+    """
+    status = 0
+    headers: list[tuple[bytes, bytes]] = []
+    chunks: list[bytes] = []
+    received = False
+    done = asyncio.Event()
+
+    async def receive() -> Message:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers.extend(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    try:
+        await app(scope, receive, send)
+    finally:
+        done.set()
+    return status, headers, b"".join(chunks)

@@ -28,9 +28,13 @@ def _mask_bytes(match: re.Match[bytes]) -> bytes:
     return key[: key.rfind(b"_") + 1] + b"****" + key[-SHOWN:]
 
 
-def _mask_text(match: re.Match[str]) -> str:
-    key = match.group()
+def mask_key(key: str) -> str:
+    """`247xd_****9a2b`: a key's prefix (its "scheme") and its last 4 characters."""
     return key[: key.rfind("_") + 1] + MASK + key[-SHOWN:]
+
+
+def _mask_text(match: re.Match[str]) -> str:
+    return mask_key(match.group())
 
 
 class Redactor:

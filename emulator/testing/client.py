@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from emulator.runtime import Emulator
 
 Api = Literal["247xd", "usdtlowfee"]
+OrderKind = Literal["otp", "social", "premium", "energy"]
 Json = dict[str, Any]
 
 IN_PROCESS_ROOT = "http://emulator"
@@ -276,6 +277,15 @@ class EmulatorClient:
         body = _given(balanceSun=balance_sun, disabled=disabled)
         return self.call_object("PATCH", f"/usdtlowfee/accounts/{_seg(account_id)}", body)
 
+    def accounts(self, api: Api) -> list[Json]:
+        """Every account of `api` in creation order (the fixtures' first), each with `keys`:
+        its keys, whole, in issue order. USDTLowFee wallets are as of now (due orders settled)."""
+        return self.call_object("GET", f"/{api}/accounts")["accounts"]
+
+    def account(self, api: Api, account_id: str) -> Json:
+        """One account as `accounts` lists it (404 for an unknown id)."""
+        return self.call_object("GET", f"/{api}/accounts/{_seg(account_id)}")
+
     def account_clock(self, api: Api, account_id: str) -> ClockControl:
         return ClockControl(self, f"/{api}/accounts/{_seg(account_id)}/clock")
 
@@ -323,6 +333,16 @@ class EmulatorClient:
         """Force a move the order's table allows (409 if not); the order as the API shows it."""
         body = _given(to=to, otpCode=otp_code, delivered=delivered, reason=reason)
         return self.call_object("POST", f"/{api}/orders/{_seg(order_id)}/transition", body)
+
+    def orders(
+        self, *, api: Api | None = None, account_id: str | None = None, status: str | None = None,
+        kind: OrderKind | None = None, limit: int | None = None,
+    ) -> Json:
+        """Orders of both APIs, newest first (default limit 100, at most 1000), each settled to
+        now: `{"orders": [{"api", "orderId", "accountId", "kind", "status", "canTransitionTo",
+        "price", "priceUnit", "createdAt", "updatedAt", "order", ...}], "hasMore": bool}`."""
+        params = {"api": api, "accountId": account_id, "status": status, "kind": kind, "limit": limit}
+        return self.call_object("GET", "/orders", params=params)
 
     # -- faults --------------------------------------------------------------------------------
 

@@ -9,11 +9,11 @@ from synchronous code; from async code use `httpx.ASGITransport`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
 
+from emulator.core.asgi import exchange
 from emulator.core.faults import ConnectionDropped
 
 
@@ -40,34 +40,14 @@ class InProcessTransport(httpx.BaseTransport):
             "client": self.client,
             "server": (url.host, url.port or (443 if url.scheme == "https" else 80)),
         }
-        sent = False
-        status = 0
-        headers: list[tuple[bytes, bytes]] = []
-        chunks: list[bytes] = []
-
-        async def receive() -> MutableMapping[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: MutableMapping[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers.extend(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
         try:
-            self._loop.run_until_complete(self.app(scope, receive, send))
+            status, headers, content = self._loop.run_until_complete(exchange(self.app, scope, body))
         except ConnectionDropped as exc:  # a `drop` fault: what httpx says of a served one
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.") from exc
         if not status:
             # The app closed the connection without answering (e.g. a `drop` fault).
             raise httpx.RemoteProtocolError("the server closed the connection without a response")
-        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+        return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:
         if not self._loop.is_closed():

@@ -121,5 +121,5 @@ def test_patch_refuses_bad_fields_all_or_nothing(client: TestClient, body: dict)
 
 
 def test_accounts_endpoints_refuse_other_methods(client: TestClient) -> None:
-    assert client.get("/_emulator/247xd/accounts").status_code == 405
+    assert client.delete("/_emulator/247xd/accounts").status_code == 405
     assert client.post("/_emulator/247xd/accounts/xd-demo").status_code == 405

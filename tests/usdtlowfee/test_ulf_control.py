@@ -125,7 +125,7 @@ def test_patch_unknown_or_invalid(client: TestClient) -> None:
 
 
 def test_wrong_methods_on_control_routes(client: TestClient) -> None:
-    assert client.get(ACCOUNTS).status_code == 405
+    assert client.delete(ACCOUNTS).status_code == 405
     assert client.post(f"{ACCOUNTS}/ulf-demo").status_code == 405
 
 
