@@ -14,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -61,7 +61,6 @@ MOVES: dict[tuple[str, str], dict[str, str]] = {
 ADVANCE_STEPS = (("+1 min", 60), ("+20 min", 1200), ("+1 h", 3600))
 ORDER_FILTERS = ("api", "accountId", "status", "kind", "limit")
 REQUEST_FILTERS = ("api", "method", "status", "limit")
-JOURNAL_LIMIT = "50"
 
 
 def moves(order: dict[str, Any]) -> list[dict[str, str]]:
@@ -82,7 +81,12 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-templates.env.filters.update(mask_key=mask_key, when=when, pretty=pretty)
+def segment(value: object) -> str:
+    """One path segment of a control-plane URL: an id with `/`, `?`, `#` or a space stays one."""
+    return quote(str(value), safe="")
+
+
+templates.env.filters.update(mask_key=mask_key, when=when, pretty=pretty, segment=segment)
 templates.env.globals.update(moves=moves, version=__version__, prefix=PREFIX)
 
 
@@ -117,9 +121,7 @@ async def orders(reader: ControlReader, request: Request) -> dict[str, Any]:
 
 
 async def journal(reader: ControlReader, request: Request) -> dict[str, Any]:
-    listed = await reader.get(
-        "/_emulator/requests", _picked(request, REQUEST_FILTERS, {"limit": JOURNAL_LIMIT})
-    )
+    listed = await reader.get("/_emulator/requests", _picked(request, REQUEST_FILTERS))
     return {"entries": listed["requests"]}
 
 
@@ -151,7 +153,7 @@ async def order_filters(reader: ControlReader, request: Request) -> dict[str, An
 
 
 async def journal_filters(reader: ControlReader, request: Request) -> dict[str, Any]:
-    return {"filters": _picked(request, REQUEST_FILTERS, {"limit": JOURNAL_LIMIT})}
+    return {"filters": _picked(request, REQUEST_FILTERS)}
 
 
 async def fault_routes(reader: ControlReader, request: Request) -> dict[str, Any]:

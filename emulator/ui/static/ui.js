@@ -97,7 +97,9 @@
     if (!form) return;
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-    const [method, url] = form.dataset.call.split(" ");
+    const space = form.dataset.call.indexOf(" ");
+    const method = form.dataset.call.slice(0, space);
+    const url = form.dataset.call.slice(space + 1);
     const body = method === "DELETE" ? null : bodyOf(form, event.submitter);
     const buttons = form.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
