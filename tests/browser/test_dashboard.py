@@ -189,6 +189,37 @@ def test_an_energy_order_completed_from_the_ui_gets_its_txid(page: Page, ulf: ht
     expect(order_row.get_by_test_id("txid")).to_have_text(txid)
 
 
+def test_a_social_order_started_and_stopped_partial_from_the_ui_is_refunded_the_rest(
+    page: Page, xd: httpx.Client
+) -> None:
+    coins_before = xd.get("/balance").json()["data"]["coins"]
+    created = xd.post(
+        "/social/orders",
+        json={"optionId": "00000000-0000-4000-8000-000000000021", "link": "https://x.com/a", "quantity": 1000},
+    )
+    assert created.status_code == 201, created.text
+    order_id = created.json()["data"]["orderId"]
+    page.goto("/_emulator/ui/orders?kind=social")
+    order_row = row(page, order_id)
+    # Starts at once (startDelaySeconds 0) and never delivers by itself: processing.
+    expect(order_row.get_by_test_id("status")).to_have_text("processing")
+    assert sorted(order_row.locator("button[data-move]").evaluate_all("bs => bs.map(b => b.dataset.move)")) == [
+        "cancelled",
+        "completed",
+        "partial",
+    ]
+    order_row.get_by_placeholder("delivered").fill("300")
+    order_row.get_by_role("button", name="Stop partial").click()
+    expect(order_row.get_by_test_id("status")).to_have_text("partial")
+    expect(order_row).to_contain_text("300 / 1000")
+    order_row.get_by_role("button", name="Refund").click()
+    expect(order_row.get_by_test_id("status")).to_have_text("refunded")
+    seen = xd.get(f"/social/orders/{order_id}").json()["data"]
+    assert seen["status"] == "refunded"
+    # 10.00 coins per 1000; 700 undelivered -> 7.00 back: 3.00 spent.
+    assert xd.get("/balance").json()["data"]["coins"] == coins_before - 3.0
+
+
 def test_filters_narrow_the_orders_to_an_api_and_a_status(
     page: Page, xd: httpx.Client, ulf: httpx.Client
 ) -> None:
