@@ -17,6 +17,7 @@ from .conftest import LAPTOP, PHONE, START, ULF_KEY, XD_KEY, screenshot
 NEVER_SMS = "00000000-0000-4000-8000-000000000011"
 TEST_OTP_SERVICE = "00000000-0000-4000-8000-000000000001"
 SLOW_TRON = "T9yD14Nj9j7xAB4dbGeiX9h8unkKLxmGkn"  # completes 1 h after creation
+SOCIAL_NEVER = "00000000-0000-4000-8000-000000000021"  # starts at once, never delivers by itself
 
 
 def otp_order(xd: httpx.Client, option: str = NEVER_SMS) -> dict[str, object]:
@@ -27,6 +28,11 @@ def otp_order(xd: httpx.Client, option: str = NEVER_SMS) -> dict[str, object]:
 
 def row(page: Page, order_id: object):  # type: ignore[no-untyped-def]
     return page.locator(f'tr[data-order="{order_id}"]')
+
+
+def move_targets(order_row) -> list[str]:  # type: ignore[no-untyped-def]
+    """The statuses the row's move buttons lead to, sorted."""
+    return sorted(order_row.locator("button[data-move]").evaluate_all("bs => bs.map(b => b.dataset.move)"))
 
 
 def test_an_api_order_appears_and_an_sms_delivered_from_the_ui_shows_its_code(
@@ -195,7 +201,7 @@ def test_a_social_order_started_and_stopped_partial_from_the_ui_is_refunded_the_
     coins_before = xd.get("/balance").json()["data"]["coins"]
     created = xd.post(
         "/social/orders",
-        json={"optionId": "00000000-0000-4000-8000-000000000021", "link": "https://x.com/a", "quantity": 1000},
+        json={"optionId": SOCIAL_NEVER, "link": "https://x.com/a", "quantity": 1000},
     )
     assert created.status_code == 201, created.text
     order_id = created.json()["data"]["orderId"]
@@ -203,11 +209,7 @@ def test_a_social_order_started_and_stopped_partial_from_the_ui_is_refunded_the_
     order_row = row(page, order_id)
     # Starts at once (startDelaySeconds 0) and never delivers by itself: processing.
     expect(order_row.get_by_test_id("status")).to_have_text("processing")
-    assert sorted(order_row.locator("button[data-move]").evaluate_all("bs => bs.map(b => b.dataset.move)")) == [
-        "cancelled",
-        "completed",
-        "partial",
-    ]
+    assert move_targets(order_row) == ["cancelled", "completed", "partial"]
     order_row.get_by_placeholder("delivered").fill("300")
     order_row.get_by_role("button", name="Stop partial").click()
     expect(order_row.get_by_test_id("status")).to_have_text("partial")
