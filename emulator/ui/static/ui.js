@@ -63,7 +63,8 @@
   const shown = new WeakMap(); // section -> the HTML it shows
 
   async function refresh(section, force) {
-    if (!force && section.contains(document.activeElement) && document.activeElement !== document.body) {
+    const active = document.activeElement;
+    if (!force && section.contains(active) && active.matches("input, select, textarea")) {
       return; // someone is typing or choosing in it: leave it be
     }
     if (!force && section.querySelector("details[open]")) return; // being read
