@@ -9,14 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
-from emulator.core.auth import KeyRecord, KeyRing
+from emulator.core.auth import KeyRecord
 from emulator.core.errors import FieldError
 from emulator.core.statemachine import TransitionError
 from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
-from .keys import key_view
+from .keys import key_view, keys_by_account
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -42,19 +42,12 @@ def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
     return {**account_view(account), "keys": [key_view(record) for record in keys]}
 
 
-def _keys_by_account(ring: KeyRing) -> dict[str, list[KeyRecord]]:
-    grouped: dict[str, list[KeyRecord]] = {}
-    for record in ring.records.values():  # issue order
-        grouped.setdefault(record.account_id, []).append(record)
-    return grouped
-
-
 async def list_accounts(request: Request) -> Response:
     """Every account, in creation order (the fixtures' first, in their order), settled to now."""
     emu = emulator_of(request)
     with emu.lock:
         backend = emu.usdtlowfee
-        keys = _keys_by_account(backend.keys)
+        keys = keys_by_account(backend.keys)
         views = []
         for account in backend.accounts.values():
             account.settle(backend.clock_of(account).now_us())

@@ -7,14 +7,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
-from emulator.core.auth import KeyRecord, KeyRing
+from emulator.core.auth import KeyRecord
 from emulator.core.errors import FieldError
 from emulator.core.money import coins, to_hundredths
 from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
-from .keys import key_view
+from .keys import key_view, keys_by_account
 
 # Catalog prices and stock the control plane sets: bounded so that an order's price stays
 # an int64 of hundredths (social: pricePer1000 × quantity / 1000).
@@ -37,19 +37,12 @@ def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
     return {**account_view(account), "keys": [key_view(record) for record in keys]}
 
 
-def _keys_by_account(ring: KeyRing) -> dict[str, list[KeyRecord]]:
-    grouped: dict[str, list[KeyRecord]] = {}
-    for record in ring.records.values():  # issue order
-        grouped.setdefault(record.account_id, []).append(record)
-    return grouped
-
-
 async def list_accounts(request: Request) -> Response:
     """Every account, in creation order (the fixtures' first, in their order)."""
     emu = emulator_of(request)
     with emu.lock:
         backend = emu.xd247
-        keys = _keys_by_account(backend.keys)
+        keys = keys_by_account(backend.keys)
         return json({"accounts": [listed_view(a, keys.get(a.id, [])) for a in backend.account_list]})
 
 
