@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core.auth import KeyRecord, KeyRing
+from emulator.core.auth import KeyRecord
 from emulator.core.clock import iso_ms, parse_iso
 from emulator.core.errors import FieldError
 
@@ -26,14 +26,6 @@ def key_view(record: KeyRecord) -> dict[str, Any]:
         "expiresAt": None if record.expires_us is None else iso_ms(record.expires_us),
         "revoked": record.revoked,
     }
-
-
-def keys_by_account(ring: KeyRing) -> dict[str, list[KeyRecord]]:
-    """Every key of the ring, grouped by account id, each group in issue order."""
-    grouped: dict[str, list[KeyRecord]] = {}
-    for record in ring.records.values():  # issue order
-        grouped.setdefault(record.account_id, []).append(record)
-    return grouped
 
 
 def _expires_at(data: dict[str, Any]) -> int | None:

@@ -16,7 +16,7 @@ from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
-from .keys import key_view, keys_by_account
+from .keys import key_view
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -47,7 +47,7 @@ async def list_accounts(request: Request) -> Response:
     emu = emulator_of(request)
     with emu.lock:
         backend = emu.usdtlowfee
-        keys = keys_by_account(backend.keys)
+        keys = backend.keys.by_account()
         views = []
         for account in backend.accounts.values():
             account.settle(backend.clock_of(account).now_us())

@@ -14,7 +14,7 @@ from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
 from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
-from .keys import key_view, keys_by_account
+from .keys import key_view
 
 # Catalog prices and stock the control plane sets: bounded so that an order's price stays
 # an int64 of hundredths (social: pricePer1000 × quantity / 1000).
@@ -42,7 +42,7 @@ async def list_accounts(request: Request) -> Response:
     emu = emulator_of(request)
     with emu.lock:
         backend = emu.xd247
-        keys = keys_by_account(backend.keys)
+        keys = backend.keys.by_account()
         return json({"accounts": [listed_view(a, keys.get(a.id, [])) for a in backend.account_list]})
 
 

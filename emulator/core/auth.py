@@ -44,6 +44,13 @@ class KeyRing:
     def keys_of(self, account_id: str) -> list[KeyRecord]:
         return [r for r in self.records.values() if r.account_id == account_id]
 
+    def by_account(self) -> dict[str, list[KeyRecord]]:
+        """Every key grouped by account id, each group in issue order (one pass)."""
+        grouped: dict[str, list[KeyRecord]] = {}
+        for record in self.records.values():
+            grouped.setdefault(record.account_id, []).append(record)
+        return grouped
+
 
 class AuthScheme:
     """Reads `Authorization: <scheme> <key>`; the scheme matches case-insensitively
