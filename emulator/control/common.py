@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from emulator.core.asgi import MAX_BODY
 from emulator.core.clock import Clock
@@ -85,3 +87,18 @@ def wants_own_clock(data: dict[str, Any]) -> bool:
 def own_clock(emu: Emulator) -> Clock:
     """A test clock for one account: frozen at the emulator's instant, then independent of it."""
     return Clock(emu.clock.now_us(), frozen=True)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def route(path: str, **handlers: Handler) -> Route:
+    """One route for several methods, each with its own handler (`GET=..., POST=...`): one
+    route, so that a method it lacks gets a 405 whose Allow lists them all. HEAD, which
+    Starlette adds beside GET, is answered by the GET handler."""
+
+    async def dispatch(request: Request) -> Response:
+        # HEAD reaches here only on a route with GET (Starlette adds it there alone).
+        return await (handlers.get(request.method) or handlers["GET"])(request)
+
+    return Route(path, dispatch, methods=list(handlers))

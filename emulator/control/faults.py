@@ -13,7 +13,7 @@ from emulator.core import validate as v
 from emulator.core.asgi import Surface
 from emulator.core.errors import FieldError
 
-from .common import body, emulator_of, invalid, json, not_found
+from .common import body, emulator_of, invalid, json, not_found, route
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -42,8 +42,8 @@ def _surface(data: dict[str, Any], surfaces: tuple[Surface, ...]) -> Surface:
 
 def _templates(surface: Surface) -> dict[str, list[str]]:
     methods: dict[str, list[str]] = {}
-    for route in surface.router.routes:
-        methods.setdefault(route.template, []).append(route.method)
+    for entry in surface.router.routes:
+        methods.setdefault(entry.template, []).append(entry.method)
     return methods
 
 
@@ -135,15 +135,7 @@ async def delete_one(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def faults(request: Request) -> Response:
-    if request.method == "POST":
-        return await create(request)
-    if request.method == "DELETE":
-        return await delete_all(request)
-    return await list_all(request)
-
-
 routes = [
-    Route("/_emulator/faults", faults, methods=["GET", "POST", "DELETE"]),
+    route("/_emulator/faults", GET=list_all, POST=create, DELETE=delete_all),
     Route("/_emulator/faults/{faultId}", delete_one, methods=["DELETE"]),
 ]

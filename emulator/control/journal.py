@@ -6,12 +6,11 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from emulator.core import journal as journal_mod
 from emulator.core.errors import FieldError
 
-from .common import emulator_of, invalid, json
+from .common import emulator_of, invalid, json, route
 
 DEFAULT_LIMIT = 100
 _INT = re.compile(r"[0-9]{1,7}")
@@ -63,10 +62,4 @@ async def clear(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def journal(request: Request) -> Response:
-    if request.method == "DELETE":
-        return await clear(request)
-    return await requests(request)
-
-
-routes = [Route("/_emulator/requests", journal, methods=["GET", "DELETE"])]
+routes = [route("/_emulator/requests", GET=requests, DELETE=clear)]

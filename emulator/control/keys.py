@@ -16,7 +16,7 @@ from emulator.core.auth import KeyRecord
 from emulator.core.clock import iso_ms, parse_iso
 from emulator.core.errors import FieldError
 
-from .common import ControlError, backend_of, body, emulator_of, invalid, json, not_found
+from .common import ControlError, backend_of, body, emulator_of, invalid, json, not_found, route
 
 
 def key_view(record: KeyRecord) -> dict[str, Any]:
@@ -87,12 +87,7 @@ async def patch_key(request: Request) -> Response:
         return json(key_view(record))
 
 
-async def key(request: Request) -> Response:
-    # One route for both methods, so that a third method's 405 lists both in Allow.
-    return await (revoke_key if request.method == "DELETE" else patch_key)(request)
-
-
 routes = [
     Route("/_emulator/{api}/accounts/{accountId}/keys", create_key, methods=["POST"]),
-    Route("/_emulator/{api}/keys/{apiKey}", key, methods=["PATCH", "DELETE"]),
+    route("/_emulator/{api}/keys/{apiKey}", PATCH=patch_key, DELETE=revoke_key),
 ]

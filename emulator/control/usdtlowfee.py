@@ -15,7 +15,17 @@ from emulator.core.statemachine import TransitionError
 from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
 
-from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
+from .common import (
+    ControlError,
+    body,
+    emulator_of,
+    invalid,
+    json,
+    not_found,
+    own_clock,
+    route,
+    wants_own_clock,
+)
 from .keys import key_view
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
@@ -152,18 +162,9 @@ async def prices(request: Request) -> Response:
         return json(_prices_view(table))
 
 
-async def accounts(request: Request) -> Response:
-    # One route for both methods, so that a third method's 405 lists both in Allow.
-    return await (list_accounts if request.method == "GET" else create_account)(request)
-
-
-async def account(request: Request) -> Response:
-    return await (get_account if request.method == "GET" else patch_account)(request)
-
-
 routes = [
-    Route("/_emulator/usdtlowfee/accounts", accounts, methods=["GET", "POST"]),
-    Route("/_emulator/usdtlowfee/accounts/{accountId}", account, methods=["GET", "PATCH"]),
+    route("/_emulator/usdtlowfee/accounts", GET=list_accounts, POST=create_account),
+    route("/_emulator/usdtlowfee/accounts/{accountId}", GET=get_account, PATCH=patch_account),
     Route("/_emulator/usdtlowfee/orders/{orderId}/transition", transition, methods=["POST"]),
     Route("/_emulator/usdtlowfee/prices", prices, methods=["GET", "PUT"]),
 ]

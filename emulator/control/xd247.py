@@ -13,7 +13,17 @@ from emulator.core.money import coins, to_hundredths
 from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
-from .common import ControlError, body, emulator_of, invalid, json, not_found, own_clock, wants_own_clock
+from .common import (
+    ControlError,
+    body,
+    emulator_of,
+    invalid,
+    json,
+    not_found,
+    own_clock,
+    route,
+    wants_own_clock,
+)
 from .keys import key_view
 
 # Catalog prices and stock the control plane sets: bounded so that an order's price stays
@@ -153,18 +163,9 @@ async def patch_catalog_item(request: Request) -> Response:
             raise invalid(exc) from None
 
 
-async def accounts(request: Request) -> Response:
-    # One route for both methods, so that a third method's 405 lists both in Allow.
-    return await (list_accounts if request.method == "GET" else create_account)(request)
-
-
-async def account(request: Request) -> Response:
-    return await (get_account if request.method == "GET" else patch_account)(request)
-
-
 routes = [
-    Route("/_emulator/247xd/accounts", accounts, methods=["GET", "POST"]),
-    Route("/_emulator/247xd/accounts/{accountId}", account, methods=["GET", "PATCH"]),
+    route("/_emulator/247xd/accounts", GET=list_accounts, POST=create_account),
+    route("/_emulator/247xd/accounts/{accountId}", GET=get_account, PATCH=patch_account),
     Route("/_emulator/247xd/orders/{orderId}/transition", transition, methods=["POST"]),
     Route("/_emulator/247xd/catalog/{itemId}", patch_catalog_item, methods=["PATCH"]),
 ]
