@@ -160,14 +160,12 @@ async def fault_routes(reader: ControlReader, request: Request) -> dict[str, Any
     """Each API's route templates, as a fault's `path` names them: the paths of the API's
     OpenAPI document (GET /_emulator/specs/{api}.json) below the API's prefix."""
     prefixes: dict[str, str] = (await reader.get("/_emulator/health"))["apis"]
-    routes: dict[str, list[dict[str, Any]]] = {}
+    routes: dict[str, list[str]] = {}
     for api, prefix in prefixes.items():
         spec = await reader.get(f"/_emulator/specs/{api}.json")
         base = urlparse(spec["servers"][0]["url"]).path.rstrip("/")
         routes[api] = [
-            {"path": (base + path)[len(prefix) :], "methods": [m.upper() for m in item if m != "parameters"]}
-            for path, item in spec["paths"].items()
-            if (base + path).startswith(prefix)
+            (base + path)[len(prefix) :] for path in spec["paths"] if (base + path).startswith(prefix)
         ]
     return {"routes": routes}
 
