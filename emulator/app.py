@@ -1,28 +1,67 @@
-"""create_app(config) -> the Starlette app serving /api/v1, /v1 and /_emulator."""
+"""create_app(config) -> the Starlette app serving /api/v1, /v1 and /_emulator.
+
+The API surfaces are plain-ASGI pipelines in front of Starlette (the Gateway); the
+control plane and the dashboard are Starlette routes behind it.
+"""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from emulator.apis import APIS
 from emulator.config import Config
 from emulator.control import routes as control
-from emulator.core.asgi import Gateway
-from emulator.runtime import Emulator
+from emulator.core.pipeline import Gateway, Pipeline
+from emulator.core.ratelimit import RateLimiter
+from emulator.runtime import Domain, Emulator
 from emulator.state import PersistControlWrites
 from emulator.ui import routes as ui
 
 
+class Pipelines:
+    """The request pipelines of both APIs, rebuilt on every domain the emulator installs.
+
+    Rate-limit windows are the HTTP layer's, not the domain's: they start afresh with
+    each new domain (reset, fixtures load, state import), so a test that resets gets
+    the whole budget back; they are not part of the state document.
+    """
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.current: tuple[Pipeline, ...] = ()
+        self.build(emu.domain)
+        emu.on_install(self.build)
+
+    def build(self, domain: Domain) -> None:
+        emu = self.emu
+        self.current = tuple(
+            Pipeline(
+                api.dialect,
+                api.router,
+                api.backend(domain),
+                RateLimiter(api.rate_limit(emu.config)),
+                emu.lock,
+                domain.faults,
+                emu.journal,
+                emu.commit,
+            )
+            for api in APIS
+        )
+
+
 def create_app(config: Config | None = None, emulator: Emulator | None = None) -> Starlette:
     emu = emulator or Emulator(config)
+    pipelines = Pipelines(emu)
     app = Starlette(
         routes=[*control.routes, *ui.routes],
         middleware=[
-            Middleware(Gateway, surfaces=lambda: emu.surfaces),
+            Middleware(Gateway, pipelines=lambda: pipelines.current),
             # Inside the Gateway: sees control-plane requests only.
             Middleware(PersistControlWrites, emulator=emu),
         ],
         exception_handlers=control.exception_handlers,  # type: ignore[arg-type]
     )
     app.state.emulator = emu
+    app.state.pipelines = pipelines
     return app

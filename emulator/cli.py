@@ -87,9 +87,10 @@ def serve(args: argparse.Namespace) -> None:
     emulator = Emulator(config, fixtures)
     if config.state_file is not None:
         from emulator import state as state_mod
+        from emulator.apis import FAULT_TARGETS
 
         try:
-            state_mod.open_state_file(config.state_file, emulator)
+            state_mod.open_state_file(config.state_file, emulator, FAULT_TARGETS)
         except state_mod.StateFileError as exc:
             fail(str(exc))
     app = create_app(emulator=emulator)
@@ -110,7 +111,9 @@ def serve(args: argparse.Namespace) -> None:
     from faker import Faker
 
     Faker("th_TH").numerify("08########")
-    print(emulator.banner(url), flush=True)
+    from emulator.apis import banner
+
+    print(banner(emulator, url), flush=True)
     # Everything built so far lives as long as the process: keep it out of the cyclic
     # collector's full passes, which otherwise grow with the heap and show up as p99 spikes.
     gc.collect()

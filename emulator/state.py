@@ -17,22 +17,21 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from emulator.core import faults as core_faults
 from emulator.core.clock import Clock
 from emulator.core.errors import FieldError
-from emulator.core.faults import Fault, FaultRegistry
+from emulator.core.faults import Fault, FaultRegistry, FaultTarget
 from emulator.core.ids import IdSource, set_random_state
-from emulator.runtime import Emulator
+from emulator.core.types import ASGIApp, Message, Receive, Scope, Send
+from emulator.runtime import Domain, Emulator
 from emulator.usdtlowfee import state as usdtlowfee_state
-from emulator.usdtlowfee.service import UsdtLowFeeBackend
 from emulator.xd247 import state as xd247_state
-from emulator.xd247.service import Xd247Backend
 
 VERSION = 1
 SECTIONS = ("version", "ids", "clock", "faults", "247xd", "usdtlowfee")
@@ -41,17 +40,6 @@ log = logging.getLogger("emulator")
 
 class StateError(ValueError):
     """A state document that cannot be used: `path reason`, the path of the first problem."""
-
-
-@dataclass(slots=True)
-class Snapshot:
-    """Everything a state document describes, built and checked, not yet in use."""
-
-    clock: Clock
-    ids: IdSource
-    xd247: Xd247Backend
-    usdtlowfee: UsdtLowFeeBackend
-    faults: FaultRegistry
 
 
 def export(emu: Emulator) -> dict[str, Any]:
@@ -70,10 +58,11 @@ def dumps(emu: Emulator) -> bytes:
     return orjson.dumps(export(emu))
 
 
-def parse(doc: Any, emu: Emulator) -> Snapshot:
-    """Build everything a document describes; StateError names the first bad field."""
+def parse(doc: Any, targets: Sequence[FaultTarget]) -> Domain:
+    """Build everything a document describes, touching nothing live; StateError names
+    the first bad field. `targets`: the APIs faults may name (emulator.apis)."""
     try:
-        return _parse(doc, emu)
+        return _parse(doc, targets)
     except FieldError as exc:
         raise StateError(f"{exc.field} {exc.reason}") from None
     except StateError:
@@ -83,7 +72,7 @@ def parse(doc: Any, emu: Emulator) -> Snapshot:
         raise StateError(f"the document is inconsistent: {exc}") from None
 
 
-def _parse(doc: Any, emu: Emulator) -> Snapshot:
+def _parse(doc: Any, targets: Sequence[FaultTarget]) -> Domain:
     if not isinstance(doc, dict):
         raise FieldError("(document)", "must be a JSON object")
     if doc.get("version") != VERSION or isinstance(doc.get("version"), bool):
@@ -98,14 +87,11 @@ def _parse(doc: Any, emu: Emulator) -> Snapshot:
     clock = Clock.restore(doc["clock"], "clock.")
     xd247 = xd247_state.restore(doc["247xd"], clock, ids)
     usdtlowfee = usdtlowfee_state.restore(doc["usdtlowfee"], clock, ids)
-    faults = _faults(doc["faults"], ids.seed, emu)
-    return Snapshot(clock, ids, xd247, usdtlowfee, faults)
+    faults = _faults(doc["faults"], ids.seed, targets)
+    return Domain(clock, ids, xd247, usdtlowfee, faults)
 
 
-def _faults(doc: Any, seed: int, emu: Emulator) -> FaultRegistry:
-    from emulator.control import faults as control_faults  # the control plane's own checks
-    from emulator.control.common import ControlError
-
+def _faults(doc: Any, seed: int, targets: Sequence[FaultTarget]) -> FaultRegistry:
     path = "faults."
     if not isinstance(doc, dict):
         raise FieldError("faults", "must be an object")
@@ -136,24 +122,24 @@ def _faults(doc: Any, seed: int, emu: Emulator) -> FaultRegistry:
         if isinstance(injected, bool) or not isinstance(injected, int) or not 0 <= injected < 2**63:
             raise FieldError(where + "injected", "must be an integer >= 0")
         try:
-            fields = control_faults.parse(raw, emu.surfaces)
-        except ControlError as exc:
-            raise StateError(f"{where}{exc.message}") from None
+            fields = core_faults.parse(raw, targets)
+        except FieldError as exc:
+            raise StateError(f"{where}{exc.field} {exc.reason}") from None
         faults.append(Fault(id=fault_id, injected=injected, **fields))
     registry = FaultRegistry(seed)
     registry.restore(faults, next_id, rng)
     return registry
 
 
-def load(raw: bytes, emu: Emulator) -> None:
+def load(raw: bytes, emu: Emulator, targets: Sequence[FaultTarget]) -> None:
     """Parse a document's bytes and install it: all or nothing (StateError)."""
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise StateError(f"(document) is not valid JSON: {exc}") from None
-    snapshot = parse(doc, emu)
+    domain = parse(doc, targets)
     with emu.lock:
-        emu.install(snapshot.clock, snapshot.ids, snapshot.xd247, snapshot.usdtlowfee, snapshot.faults)
+        emu.install(domain)
 
 
 # --- the state file -------------------------------------------------------------------
@@ -198,7 +184,7 @@ class StateFile:
             os.close(dir_fd)
 
 
-def open_state_file(path: Path, emu: Emulator) -> StateFile:
+def open_state_file(path: Path, emu: Emulator, targets: Sequence[FaultTarget]) -> StateFile:
     """Load PATH into the emulator (or create it from the current state when there is
     none) and make every later write durable there. A file that cannot be read or used
     stops start-up (StateFileError) and is left as it is."""
@@ -206,7 +192,7 @@ def open_state_file(path: Path, emu: Emulator) -> StateFile:
     raw = state_file.read()
     if raw is not None:
         try:
-            load(raw, emu)
+            load(raw, emu, targets)
         except StateError as exc:
             message = " ".join(str(exc).split())  # one line, whatever the parser said
             raise StateFileError(f"state file {path} is not a usable state document: {message}") from None
@@ -220,15 +206,9 @@ def open_state_file(path: Path, emu: Emulator) -> StateFile:
     def persist() -> None:  # called with the emulator lock held
         state_file.write(dumps(emu))
 
-    emu.attach_after_write(persist)
+    with emu.lock:
+        emu.after_write = persist
     return state_file
-
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class PersistControlWrites:

@@ -10,20 +10,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core.asgi import MAX_BODY
 from emulator.core.clock import Clock
-from emulator.core.errors import FieldError
+from emulator.core.errors import ApiError, FieldError
+from emulator.core.http import MAX_BODY
 from emulator.runtime import Emulator
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 from emulator.xd247.service import Xd247Backend
 
 
-class ControlError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ControlError(ApiError):
+    """An error of the control plane, in its plain envelope `{"error": {code, message}}`."""
 
 
 def json(data: Any, status: int = 200) -> Response:

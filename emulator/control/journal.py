@@ -7,6 +7,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator.apis import prefixes
 from emulator.core import journal as journal_mod
 from emulator.core.errors import FieldError
 
@@ -29,7 +30,7 @@ def _integer(text: str, name: str, low: int, high: int) -> int:
 async def requests(request: Request) -> Response:
     emu = emulator_of(request)
     query = request.query_params
-    names = {s.name: s.prefix for s in emu.surfaces}
+    names = prefixes()
     api = query.get("api")
     if api is not None and api not in names:
         raise invalid(FieldError("api", f"must be one of {', '.join(names)}"))

@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from emulator import __version__
 from emulator import fixtures as fixtures_mod
+from emulator.apis import prefixes
 from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
@@ -25,7 +26,7 @@ async def health(request: Request) -> Response:
             "status": "ok",
             "version": __version__,
             "seed": emu.ids.seed,
-            "apis": {s.name: s.prefix for s in emu.surfaces},
+            "apis": prefixes(),
             "clock": emu.clock.export(),
         }
     )

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import state as state_mod
+from emulator.apis import FAULT_TARGETS
 
 from .common import ControlError, emulator_of, json
 
@@ -31,7 +32,7 @@ async def state(request: Request) -> Response:
     if not raw:
         raise ControlError(400, "BAD_REQUEST", "a JSON object body is required")
     try:
-        state_mod.load(raw, emu)
+        state_mod.load(raw, emu, FAULT_TARGETS)
     except state_mod.StateError as exc:
         raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
     return json({"status": "loaded"})

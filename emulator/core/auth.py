@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import validate
-from .clock import instant_field, parse_iso
+from .clock import Clock, clock_of, instant_field, parse_iso
 from .errors import FieldError
+from .types import Caller
+
+A = TypeVar("A", bound=Caller)
 
 
 @dataclass(slots=True)
@@ -33,13 +36,18 @@ class KeyRing:
         self.records[key] = record
         return record
 
-    def resolve(self, key: str, now_us: int) -> str | None:
+    def resolve(self, key: str, accounts: Mapping[str, A], clock: Clock) -> A | None:
+        """The account a key stands for; None when the key is unknown, revoked, or expired
+        on the account's own clock (else `clock`), or its account is gone."""
         record = self.records.get(key)
         if record is None or record.revoked:
             return None
-        if record.expires_us is not None and now_us >= record.expires_us:
+        account = accounts.get(record.account_id)
+        if account is None:
             return None
-        return record.account_id
+        if record.expires_us is not None and clock_of(account, clock).now_us() >= record.expires_us:
+            return None
+        return account
 
     def keys_of(self, account_id: str) -> list[KeyRecord]:
         return [r for r in self.records.values() if r.account_id == account_id]

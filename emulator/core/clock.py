@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import FieldError
+
+if TYPE_CHECKING:
+    from .types import Caller
 
 US_PER_S = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -99,6 +102,13 @@ class Clock:
         if not frozen and doc.get("wall") is not None:
             clock._offset = now - instant_field(doc, "wall", path)
         return clock
+
+
+def clock_of(account: Caller | None, clock: Clock) -> Clock:
+    """The account's own test clock, if it has one, else `clock` (the emulator's)."""
+    if account is None or account.clock is None:
+        return clock
+    return account.clock
 
 
 def instant_field(doc: dict[str, Any], name: str, path: str) -> int:

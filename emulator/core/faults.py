@@ -9,11 +9,22 @@ so with no faults the request path pays one attribute check.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, MutableMapping
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+from . import validate as v
+from .errors import ApiError, FieldError
+from .types import Receive
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+MAX_LATENCY_MS = 60_000
+MAX_TIMES = 1_000_000_000
+# Error statuses only: a 1xx is not a final response, and a 2xx/3xx fault would have to
+# invent a success body.
+LOWEST_STATUS, HIGHEST_STATUS = 400, 599
 
 
 @dataclass(slots=True)
@@ -50,6 +61,82 @@ class Fault:
             "probability": self.probability,
             "injected": self.injected,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FaultTarget:
+    """An API as a fault names it: its route templates (each with its methods) and the
+    error it injects for a status (code and message defaulted by the API's own table)."""
+
+    api: str
+    templates: dict[str, list[str]]
+    error: Callable[[int, str | None, str | None, int], ApiError]
+
+
+def _target(data: dict[str, Any], targets: Sequence[FaultTarget]) -> FaultTarget:
+    name = v.string(data, "api", max_len=32)
+    for target in targets:
+        if target.api == name:
+            return target
+    raise FieldError("api", f"must be one of {', '.join(t.api for t in targets)}")
+
+
+def parse(data: dict[str, Any], targets: Sequence[FaultTarget]) -> dict[str, Any]:
+    """The fields of a fault (control plane body, state document), validated: FieldError
+    names the first bad one. null counts as not given."""
+    target = _target(data, targets)
+    templates = target.templates
+    path = None
+    if v.optional(data, "path"):
+        path = v.string(data, "path", max_len=500)
+        if path not in templates:
+            listed = ", ".join(templates)
+            raise FieldError("path", f"must be one of the {target.api} route templates: {listed}")
+    method = None
+    if v.optional(data, "method"):
+        method = v.string(data, "method", max_len=16).upper()
+        allowed = templates[path] if path is not None else METHODS
+        if method not in allowed:
+            where = f" on {path}" if path is not None else ""
+            raise FieldError("method", f"must be one of {', '.join(allowed)}{where}")
+    status = None
+    if v.optional(data, "status"):
+        status = v.integer(data, "status", low=LOWEST_STATUS, high=HIGHEST_STATUS)
+    code = None
+    if v.optional(data, "code"):
+        code = v.string(data, "code", max_len=64)
+        if CODE_RE.fullmatch(code) is None:
+            raise FieldError("code", "must be upper-case letters, digits and _ (like NOT_FOUND)")
+    message = v.string(data, "message", max_len=1000) if v.optional(data, "message") else None
+    latency = v.integer(data, "latencyMs", low=0, high=MAX_LATENCY_MS) if v.optional(data, "latencyMs") else 0
+    drop = v.boolean(data, "drop") if v.optional(data, "drop") else False
+    times = v.integer(data, "times", low=1, high=MAX_TIMES) if v.optional(data, "times") else None
+    probability = 1.0
+    if v.optional(data, "probability"):
+        probability = v.number(data, "probability", low=0)
+        if probability > 1:
+            raise FieldError("probability", "must be at most 1")
+    if drop and status is not None:
+        raise FieldError("drop", "excludes status (a dropped connection has no response)")
+    for name, value in (("code", code), ("message", message)):
+        if value is not None and status is None:
+            raise FieldError(name, "needs a status")
+    if status is None and not drop and latency == 0:
+        raise FieldError("status", "is required unless the fault drops (drop) or delays (latencyMs)")
+    if status is not None and code is None:
+        code = target.error(status, None, None, 1).code
+    return {
+        "api": target.api,
+        "method": method,
+        "path": path,
+        "status": status,
+        "code": code,
+        "message": message,
+        "latency_ms": latency,
+        "drop": drop,
+        "times": times,
+        "probability": float(probability),
+    }
 
 
 class FaultRegistry:

@@ -1,7 +1,7 @@
 """A tiny router for the API surfaces: a dict for static paths, segment match for templates.
 
-Built once at start-up; matching a request is one dict lookup, or a short scan of
-the templates with the same number of segments.
+Built once, at import, from each API's route table; matching a request is one dict
+lookup, or a short scan of the templates with the same number of segments.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ class Call:
     query: bytes = b""
 
 
-Handler = Callable[[Call], tuple[int, Any]]
+# (the API's backend, the call) -> (status, data); data None means no body (a 204).
+Handler = Callable[[Any, Call], tuple[int, Any]]
 
 
 @dataclass(slots=True)
@@ -34,10 +35,19 @@ class Route:
     name: str = ""
 
 
+# What a path matched: its routes by method, and the path parameters.
+Match = tuple[dict[str, Route], dict[str, str]]
+
+
 @dataclass(slots=True)
 class _Template:
     segments: tuple[str, ...]
     methods: dict[str, Route] = field(default_factory=dict)
+
+
+def template_of(found: Match | None) -> str | None:
+    """The route template a path matched (whatever the method), None if it matched none."""
+    return None if found is None else next(iter(found[0].values())).template
 
 
 class Router:
@@ -57,7 +67,7 @@ class Router:
                 self._templates.setdefault(len(tpl.segments), []).append(tpl)
             tpl.methods[route.method] = route
 
-    def match(self, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
+    def match(self, path: str) -> Match | None:
         methods = self._static.get(path)
         if methods is not None:
             return methods, {}
@@ -77,7 +87,11 @@ class Router:
         return None
 
     def template_of(self, path: str) -> str | None:
-        found = self.match(path)
-        if found is None:
-            return None
-        return next(iter(found[0].values())).template
+        return template_of(self.match(path))
+
+    def methods(self) -> dict[str, list[str]]:
+        """Each route template and the methods it answers, in declaration order."""
+        out: dict[str, list[str]] = {}
+        for route in self.routes:
+            out.setdefault(route.template, []).append(route.method)
+        return out

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from emulator.core.asgi import exchange
 from emulator.core.faults import ConnectionDropped
+from emulator.core.http import exchange
 
 
 class InProcessTransport(httpx.BaseTransport):

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from emulator.core.asgi import exchange
+from emulator.core.http import exchange
 
 
 class ControlAnswer(Exception):

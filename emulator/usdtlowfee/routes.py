@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
-
 from emulator.core import validate as v
-from emulator.core.asgi import Surface
-from emulator.core.auth import AuthScheme
-from emulator.core.errors import ApiError, FieldError
-from emulator.core.ratelimit import RateLimiter
+from emulator.core.errors import FieldError
 from emulator.core.routing import Call, Route, Router
 
 from . import errors, tron
-from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES, Account
+from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES
 from .service import UsdtLowFeeBackend
 
-PREFIX = "/v1"
-KEY_PATTERN = r"ak_live_[A-Za-z0-9]{32}"
 INT64_MAX = 2**63 - 1
 # Path ids: canonical decimal only ("007", "1e3", "-1" are simply not one of yours: 404).
 _PATH_ID = re.compile(r"[1-9][0-9]{0,18}")
 # Query integers: optional minus, ASCII digits, no more than int64 can hold.
 _QUERY_INT = re.compile(r"-?[0-9]{1,19}")
+Result = tuple[int, Any]
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 LABEL_MAX = 64
@@ -89,72 +82,83 @@ def _query_int(query: dict[str, str], name: str, default: int, low: int, high: i
     return value
 
 
-def build_routes(backend: UsdtLowFeeBackend) -> list[Route]:
-    def balance(call: Call) -> tuple[int, Any]:
-        return 200, backend.balance(call.account, call.now_us)
+def balance(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    return 200, backend.balance(call.account, call.now_us)
 
-    def me(call: Call) -> tuple[int, Any]:
-        return 200, backend.me(call.account)
 
-    def order_create(call: Call) -> tuple[int, Any]:
-        body = call.body or {}
-        order_type = v.need(body, "type")
-        if not isinstance(order_type, str):
-            raise FieldError("type", "must be a string")
-        if order_type not in ORDER_TYPES:
-            raise FieldError("type", 'must be "manual"')
-        data = v.obj_of(body, "data")
-        address = _tron_address(data, "tronAddress", "data.")
-        energy = v.integer(data, "energyValue", "data.", low=MIN_ENERGY, high=MAX_ENERGY)
-        hours = v.integer(data, "durationHours", "data.")
-        if hours not in DURATIONS:
-            raise FieldError("data.durationHours", f"must be one of {_DURATIONS_TEXT}")
-        order = backend.create_order(call.account, address, energy, hours, call.now_us)
-        return 201, order.view()
+def me(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    return 200, backend.me(call.account)
 
-    def order_get(call: Call) -> tuple[int, Any]:
-        order = backend.order_of(call.account, _path_id(call, "id", "Energy order"), call.now_us)
-        return 200, order.view()
 
-    def order_list(call: Call) -> tuple[int, Any]:
-        query = _query(call)
-        offset = _query_int(query, "offset", 0, 0, INT64_MAX)  # an int64, as the ids and amounts are
-        limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        status = query.get("status")
-        if status is not None and status not in STATUSES:
-            raise FieldError("status", f"must be one of {_STATUSES_TEXT}")
-        return 200, backend.list_orders(call.account, call.now_us, offset, limit, status)
+def order_create(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    body = call.body or {}
+    order_type = v.need(body, "type")
+    if not isinstance(order_type, str):
+        raise FieldError("type", "must be a string")
+    if order_type not in ORDER_TYPES:
+        raise FieldError("type", 'must be "manual"')
+    data = v.obj_of(body, "data")
+    address = _tron_address(data, "tronAddress", "data.")
+    energy = v.integer(data, "energyValue", "data.", low=MIN_ENERGY, high=MAX_ENERGY)
+    hours = v.integer(data, "durationHours", "data.")
+    if hours not in DURATIONS:
+        raise FieldError("data.durationHours", f"must be one of {_DURATIONS_TEXT}")
+    order = backend.create_order(call.account, address, energy, hours, call.now_us)
+    return 201, order.view()
 
-    def address_create(call: Call) -> tuple[int, Any]:
-        body = call.body or {}
-        address = _tron_address(body, "tronAddress")
-        label = v.string(body, "label", max_len=LABEL_MAX)
-        # Optional, default false (SPEC, inferred); null counts as not given.
-        is_default = v.boolean(body, "isDefault") if v.optional(body, "isDefault") else False
-        saved = backend.create_address(call.account, address, label, is_default, call.now_us)
-        return 201, saved.view()
 
-    def address_list(call: Call) -> tuple[int, Any]:
-        return 200, backend.addresses(call.account)
+def order_get(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    order = backend.order_of(call.account, _path_id(call, "id", "Energy order"), call.now_us)
+    return 200, order.view()
 
-    def address_get(call: Call) -> tuple[int, Any]:
-        return 200, backend.address_of(call.account, _path_id(call, "id", "Address")).view()
 
-    def address_label(call: Call) -> tuple[int, Any]:
-        address_id = _path_id(call, "id", "Address")
-        label = v.string(call.body or {}, "label", max_len=LABEL_MAX)
-        return 200, backend.set_label(call.account, address_id, label).view()
+def order_list(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    query = _query(call)
+    offset = _query_int(query, "offset", 0, 0, INT64_MAX)  # an int64, as the ids and amounts are
+    limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    status = query.get("status")
+    if status is not None and status not in STATUSES:
+        raise FieldError("status", f"must be one of {_STATUSES_TEXT}")
+    return 200, backend.list_orders(call.account, call.now_us, offset, limit, status)
 
-    def address_default(call: Call) -> tuple[int, Any]:
-        backend.set_default(call.account, _path_id(call, "id", "Address"))
-        return 204, None
 
-    def address_delete(call: Call) -> tuple[int, Any]:
-        backend.delete_address(call.account, _path_id(call, "id", "Address"))
-        return 204, None
+def address_create(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    body = call.body or {}
+    address = _tron_address(body, "tronAddress")
+    label = v.string(body, "label", max_len=LABEL_MAX)
+    # Optional, default false (SPEC, inferred); null counts as not given.
+    is_default = v.boolean(body, "isDefault") if v.optional(body, "isDefault") else False
+    saved = backend.create_address(call.account, address, label, is_default, call.now_us)
+    return 201, saved.view()
 
-    # The seed's 11 documented endpoints.
-    return [
+
+def address_list(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    return 200, backend.addresses(call.account)
+
+
+def address_get(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    return 200, backend.address_of(call.account, _path_id(call, "id", "Address")).view()
+
+
+def address_label(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    address_id = _path_id(call, "id", "Address")
+    label = v.string(call.body or {}, "label", max_len=LABEL_MAX)
+    return 200, backend.set_label(call.account, address_id, label).view()
+
+
+def address_default(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    backend.set_default(call.account, _path_id(call, "id", "Address"))
+    return 204, None
+
+
+def address_delete(backend: UsdtLowFeeBackend, call: Call) -> Result:
+    backend.delete_address(call.account, _path_id(call, "id", "Address"))
+    return 204, None
+
+
+# The seed's 11 documented endpoints.
+ROUTER = Router(
+    [
         Route("GET", "/wallet/balance", balance, name="getWalletBalance"),
         Route("GET", "/users/me", me, name="getCurrentUser"),
         Route("POST", "/energy/orders", order_create, body=True, name="createEnergyOrder"),
@@ -167,53 +171,4 @@ def build_routes(backend: UsdtLowFeeBackend) -> list[Route]:
         Route("PUT", "/addresses/{id}/default", address_default, name="setDefaultAddress"),
         Route("DELETE", "/addresses/{id}", address_delete, name="deleteAddress"),
     ]
-
-
-class UsdtLowFeeSurface(Surface):
-    name = "usdtlowfee"
-    prefix = PREFIX
-
-    def __init__(self, backend: UsdtLowFeeBackend, rate_limit: int, lock: threading.Lock) -> None:
-        super().__init__(
-            Router(build_routes(backend)),
-            AuthScheme("ApiKey", KEY_PATTERN),
-            backend.keys,
-            RateLimiter(rate_limit),
-            backend.clock,
-            lock,
-            backend.accounts,
-        )
-        self.backend = backend
-
-    def refusal(self, account: Account) -> ApiError | None:
-        return errors.forbidden() if account.disabled else None
-
-    def render_ok(self, data: Any) -> bytes:
-        return orjson.dumps({"data": data})
-
-    def render_error(self, error: ApiError) -> bytes:
-        return orjson.dumps({"error": {"code": error.code, "message": error.message}})
-
-    def not_found(self) -> ApiError:
-        return errors.not_found("Endpoint")
-
-    def method_not_allowed(self, allowed: list[str]) -> ApiError:
-        return errors.method_not_allowed(allowed)
-
-    def unauthorized(self) -> ApiError:
-        return errors.unauthorized()
-
-    def rate_limited(self, retry_after: int) -> ApiError:
-        return errors.rate_limited(retry_after)
-
-    def bad_request(self, reason: str) -> ApiError:
-        return errors.bad_request(reason)
-
-    def invalid_field(self, error: FieldError) -> ApiError:
-        return errors.from_field_error(error)
-
-    def internal_error(self) -> ApiError:
-        return errors.internal()
-
-    def fault_error(self, status: int, code: str | None, message: str | None, retry_after: int) -> ApiError:
-        return errors.fault(status, code, message, retry_after)
+)

@@ -233,11 +233,10 @@ class UsdtLowFeeBackend:
     # --- banner -----------------------------------------------------------------------
     def ready_keys(self) -> list[tuple[str, str, str]]:
         """(account id, what it holds, key) for every usable fixture key, for the banner."""
-        now = self.clock.now_us()
         rows = []
         for record in self.keys.records.values():
             account = self.accounts[record.account_id]
-            if self.keys.resolve(record.key, now) is None or account.disabled:
+            if self.keys.resolve(record.key, self.accounts, self.clock) is None or account.disabled:
                 continue
             rows.append((account.id, trx_text(account.balance_sun), record.key))
         return rows

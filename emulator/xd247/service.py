@@ -276,11 +276,10 @@ class Xd247Backend:
 
     def ready_keys(self) -> list[tuple[str, str, str]]:
         """(account id, what it holds, key) for every usable fixture key, for the banner."""
-        now = self.clock.now_us()
         rows = []
         for record in self.keys.records.values():
             account = self.accounts[record.account_id]
-            if self.keys.resolve(record.key, now) is None or account.banned:
+            if self.keys.resolve(record.key, self.accounts, self.clock) is None or account.banned:
                 continue
             rows.append((account.id, f"{coins(account.coins)} coins", record.key))
         return rows

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from emulator.core.auth import AuthScheme, KeyRing
+from emulator.core.clock import Clock
 
 KEY = "247xd_" + "a1" * 20
+
+
+@dataclass
+class _Account:
+    id: str
+    clock: Clock | None = None
+
+
+ACCOUNT = _Account("acct-1")
+ACCOUNTS = {"acct-1": ACCOUNT}
 SCHEME = AuthScheme("Bearer", r"247xd_[A-Za-z0-9]{40}")
 
 
@@ -56,22 +69,37 @@ def test_the_first_authorization_header_decides() -> None:
 def test_keys_resolve_exactly_to_their_account() -> None:
     ring = KeyRing()
     ring.add(KEY, "acct-1")
-    assert ring.resolve(KEY, 0) == "acct-1"
-    assert ring.resolve(KEY.upper(), 0) is None
-    assert ring.resolve(KEY[:-1] + "0", 0) is None
+    assert ring.resolve(KEY, ACCOUNTS, Clock(0, frozen=True)) is ACCOUNT
+    assert ring.resolve(KEY.upper(), ACCOUNTS, Clock(0, frozen=True)) is None
+    assert ring.resolve(KEY[:-1] + "0", ACCOUNTS, Clock(0, frozen=True)) is None
 
 
 def test_a_key_expires_at_its_instant_not_after() -> None:
     ring = KeyRing()
     ring.add(KEY, "acct-1", expires_us=1_000)
-    assert ring.resolve(KEY, 999) == "acct-1"
-    assert ring.resolve(KEY, 1_000) is None
+    assert ring.resolve(KEY, ACCOUNTS, Clock(999, frozen=True)) is ACCOUNT
+    assert ring.resolve(KEY, ACCOUNTS, Clock(1_000, frozen=True)) is None
+
+
+def test_a_key_expires_on_its_accounts_own_clock() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-1", expires_us=1_000)
+    own = _Account("acct-1", Clock(500, frozen=True))
+    assert ring.resolve(KEY, {"acct-1": own}, Clock(5_000, frozen=True)) is own
+    own.clock = Clock(1_000, frozen=True)
+    assert ring.resolve(KEY, {"acct-1": own}, Clock(0, frozen=True)) is None
+
+
+def test_a_key_of_an_account_that_is_gone_resolves_to_nothing() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-2")
+    assert ring.resolve(KEY, ACCOUNTS, Clock(0, frozen=True)) is None
 
 
 def test_a_revoked_key_resolves_to_nothing() -> None:
     ring = KeyRing()
     ring.add(KEY, "acct-1").revoked = True
-    assert ring.resolve(KEY, 0) is None
+    assert ring.resolve(KEY, ACCOUNTS, Clock(0, frozen=True)) is None
 
 
 def test_one_account_may_hold_many_keys() -> None:

@@ -54,7 +54,9 @@ def test_an_expired_otp_order_is_refunded(xd247_account, round):
     assert xd247_account.clock.get() == {"now": moved["now"], "frozen": True}
     elapsed = time.perf_counter() - started
     print(f"scenario {round}: {elapsed * 1000:.2f} ms on {start}")
-    assert elapsed < 0.050, elapsed
+    # 20 emulator minutes passed in well under 20 real ones: nothing slept. (Speed itself
+    # is make bench's to measure, not a timed test's.)
+    assert elapsed < 5, elapsed
 
 
 def test_usdtlowfee_account(usdtlowfee_account):

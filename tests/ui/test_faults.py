@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from emulator.apis import APIS
 from emulator.runtime import Emulator
 
 from .html import Node
@@ -14,7 +15,7 @@ from .support import ok, page, ulf, xd
 
 
 def templates(emu: Emulator) -> dict[str, list[str]]:
-    return {s.name: list(dict.fromkeys(r.template for r in s.router.routes)) for s in emu.surfaces}
+    return {api.name: list(api.router.methods()) for api in APIS}
 
 
 def route_options(doc: Node) -> list[Node]:
@@ -24,7 +25,7 @@ def route_options(doc: Node) -> list[Node]:
 def test_the_route_choice_is_exactly_each_apis_route_templates(web: httpx.Client, emu: Emulator) -> None:
     doc = page(web, "/faults")
     form = doc.one("form", data_call="POST /_emulator/faults")
-    assert [o.text for o in form.one("select", name="api").all("option")] == [s.name for s in emu.surfaces]
+    assert [o.text for o in form.one("select", name="api").all("option")] == [api.name for api in APIS]
     options = route_options(doc)
     assert (options[0]["value"], options[0].get("data-api"), options[0].text) == ("", None, "any route")
     expected = templates(emu)

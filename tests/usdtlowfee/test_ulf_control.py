@@ -9,6 +9,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
+from emulator import apis
 from emulator.config import DEFAULT_FIXTURES
 from emulator.runtime import Emulator
 
@@ -247,7 +248,7 @@ def test_health_lists_the_usdtlowfee_surface(client: TestClient) -> None:
 
 
 def test_the_banner_prints_the_ready_usdtlowfee_keys(emu: Emulator) -> None:
-    banner = emu.banner("http://127.0.0.1:8080")
+    banner = apis.banner(emu, "http://127.0.0.1:8080")
     assert "usdtlowfee  http://127.0.0.1:8080/v1" in banner
     assert "ak_live_6xT3MweUDszReLuYfv1vnmFmb4x3enH4   ulf-demo (100 TRX)" in banner
     assert "ulf-rich (1,000,000 TRX)" in banner and "ulf-empty (0 TRX)" in banner

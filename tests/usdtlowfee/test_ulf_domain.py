@@ -330,7 +330,7 @@ def test_fixture_accounts_keys_and_addresses_are_loaded() -> None:
     backend, clock = make(doc)
     account = backend.accounts["a"]
     assert account.default_address is account.addresses[7]
-    assert backend.keys.resolve("ak_live_" + "A" * 32, clock.now_us()) == "a"
+    assert backend.keys.resolve("ak_live_" + "A" * 32, backend.accounts, clock) is account
     assert backend.create_address(account, OTHER, "o", False, clock.now_us()).id == 8
     # New users are issued after the fixture ids, whatever the clock says.
     assert funded(backend).user_id > 2**60

@@ -69,7 +69,7 @@ def test_fixture_accounts_hold_their_coins_and_fixed_keys(emu: Emulator, backend
 def test_created_accounts_get_a_fresh_key_of_the_vendor_shape(emu: Emulator, backend: Xd247Backend) -> None:
     account, key = backend.create_account(1234, label="mine")
     assert re.fullmatch(r"247xd_[0-9a-f]{40}", key)
-    assert backend.keys.resolve(key, now(emu)) == account.id
+    assert backend.keys.resolve(key, backend.accounts, backend.clock) is account
     assert backend.balance(account) == {"coins": 12.34}
 
 

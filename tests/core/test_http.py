@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulator.core.asgi import MAX_BODY, BodyError, content_type_is_json, parse_json_object, read_body
+from emulator.core.http import MAX_BODY, BodyError, content_type_is_json, parse_json_object, read_body
 
 
 def receiver(*chunks: bytes, disconnect: bool = False) -> Any:

@@ -1,0 +1,287 @@
+"""The request path of an API, as plain ASGI: one pipeline, configured by the API's dialect.
+
+Order of checks (SPEC "Order of checks"): route, then auth, then rate limit, then the
+body, then the business rules. No Request objects, no per-request middleware
+instances: one function call per request down to a synchronous handler, and one
+response tail for every outcome (served, refused, faulted, dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
+from typing import Any, Protocol
+
+from .auth import KeyRing
+from .clock import US_PER_S, Clock, clock_of
+from .dialect import Dialect
+from .errors import ApiError, FieldError
+from .faults import Fault, FaultRegistry, drop_connection
+from .http import BodyError, content_type_is_json, parse_json_object, read_body, read_body_quietly
+from .journal import Journal
+from .ratelimit import RateLimiter
+from .routing import Call, Match, Route, Router, template_of
+from .types import ASGIApp, Caller, Headers, Receive, Scope, Send
+
+log = logging.getLogger("emulator")
+# One line per API request at info level (emulator/logs.py formats it as text or JSON).
+access = logging.getLogger("emulator.access")
+_INFO = logging.INFO
+
+_JSON = (b"content-type", b"application/json")
+
+
+class Backend(Protocol):
+    """What the pipeline reads of an API's backend: its keys, accounts and clock."""
+
+    @property
+    def keys(self) -> KeyRing: ...
+
+    @property
+    def accounts(self) -> Mapping[str, Caller]: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+class Pipeline:
+    """One API under its prefix. Everything it uses comes through the constructor."""
+
+    __slots__ = (
+        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "commit", "_limit_header"
+    )
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        router: Router,
+        backend: Backend,
+        limiter: RateLimiter,
+        lock: threading.Lock,
+        faults: FaultRegistry,
+        journal: Journal,
+        commit: Callable[[], None],
+    ) -> None:
+        self.dialect = dialect
+        self.router = router
+        self.backend = backend
+        self.limiter = limiter
+        self.lock = lock
+        self.faults = faults
+        self.journal = journal
+        # Runs (lock held) after every acknowledged write, before its response: durable
+        # before it is acknowledged (the state file), a no-op without one.
+        self.commit = commit
+        self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
+
+    def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
+        """Who is calling: (account or None, the auth error if any, now on the caller's
+        clock, the rate-limit bucket: the account, or the client address without a key).
+        The caller holds the lock."""
+        dialect = self.dialect
+        clock = self.backend.clock
+        key = dialect.scheme.key_from(scope["headers"])
+        account = None if key is None else self.backend.keys.resolve(key, self.backend.accounts, clock)
+        if account is None:
+            client = scope.get("client")
+            return None, dialect.unauthorized(), clock.now_us(), ("address", client[0] if client else "")
+        return account, dialect.refusal(account), clock_of(account, clock).now_us(), account.id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        started = perf_counter_ns()
+        found = self.router.match(path)
+        fault: Fault | None = None
+        if self.faults.active:
+            fault = await self._draw(scope, found)
+            if fault is not None and (fault.status is not None or fault.drop):
+                await self._serve_fault(scope, receive, send, found, fault, started)
+                return
+        dialect = self.dialect
+        status = 500
+        payload = b""
+        extra: Headers = []
+        raw = b""
+        read = False
+        with self.lock:
+            at = self.backend.clock.now_us()
+            account, auth_error, now, bucket = self.caller(scope)
+            route: Route | None = found[0].get(scope["method"]) if found is not None else None
+            error: ApiError | None
+            if route is None:
+                remaining, reset = self.limiter.peek(bucket, now)
+                error = dialect.not_found() if found is None else dialect.method_not_allowed(list(found[0]))
+            else:
+                allowed, remaining, reset = self.limiter.hit(bucket, now)
+                if auth_error is not None:
+                    error = auth_error
+                elif not allowed:
+                    error = dialect.rate_limited(_retry_after(reset, now))
+                else:
+                    error = None
+        body: dict[str, Any] | None = None
+        if error is None and route is not None and route.body:
+            try:
+                if not content_type_is_json(scope["headers"]):
+                    raise BodyError("Content-Type must be application/json")
+                read = True
+                raw = await read_body(receive)
+                body = parse_json_object(raw)
+            except BodyError as exc:
+                error = dialect.bad_request(str(exc))
+        if error is None and route is not None and found is not None:
+            try:
+                with self.lock:
+                    now = clock_of(account, self.backend.clock).now_us()
+                    call = Call(account, found[1], now, body, scope["query_string"])
+                    status, data = route.handler(self.backend, call)
+                    if scope["method"] != "GET":
+                        self.commit()
+                if data is not None:
+                    payload = dialect.render_ok(data)
+            except ApiError as exc:
+                error = exc
+            except FieldError as exc:
+                error = dialect.invalid_field(exc)
+            except Exception:
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                error = dialect.internal_error()
+        if error is not None:
+            status = error.status
+            payload = dialect.render_error(error)
+            extra = error.headers
+            if not read and self.journal.size:
+                raw = await read_body_quietly(receive)
+        template = route.template if route is not None else template_of(found)
+        await self._respond(
+            scope, receive, send, started, at, template, raw, status, payload, remaining, reset, extra, fault
+        )
+
+    async def _respond(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        started: int,
+        at: int,
+        template: str | None,
+        raw: bytes,
+        status: int | None,
+        payload: bytes,
+        remaining: int,
+        reset: int,
+        extra: Headers,
+        fault: Fault | None,
+    ) -> None:
+        """The one tail: headers, send (or drop when status is None), journal, log."""
+        fault_id = None if fault is None else fault.id
+        if status is not None:
+            headers = [
+                _JSON,
+                (b"content-length", str(len(payload)).encode()),
+                self._limit_header,
+                (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+                (b"x-ratelimit-reset", str(reset).encode()),
+                *extra,
+            ]
+            if status == 204:
+                headers = headers[2:]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+        if self.journal.size:
+            self.journal.record(
+                at, self.dialect.name, scope, template, raw, status, payload if status is not None else None,
+                perf_counter_ns() - started, fault_id,
+            )
+        if access.isEnabledFor(_INFO):  # a dict lookup when info is off: nothing is built
+            self._log(scope, status, started, fault_id)
+        if status is None:
+            await drop_connection(receive)
+
+    async def _draw(self, scope: Scope, found: Match | None) -> Fault | None:
+        """The fault this request draws, if any; a latency is waited out here."""
+        with self.lock:
+            fault = self.faults.pick(self.dialect.name, scope["method"], template_of(found))
+        if fault is not None and fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
+        return fault
+
+    async def _serve_fault(
+        self, scope: Scope, receive: Receive, send: Send, found: Match | None, fault: Fault, started: int
+    ) -> None:
+        """An injected error or a dropped connection. It changes no state and is not
+        counted by the rate limiter."""
+        raw = await read_body_quietly(receive) if self.journal.size else b""
+        with self.lock:
+            at = self.backend.clock.now_us()
+            _, _, now, bucket = self.caller(scope)
+            remaining, reset = self.limiter.peek(bucket, now)
+        status = fault.status
+        payload = b""
+        extra: Headers = []
+        if status is not None:
+            retry_after = _retry_after(reset, now)
+            error = self.dialect.fault_error(status, fault.code, fault.message, retry_after)
+            payload = self.dialect.render_error(error)
+            extra = list(error.headers)
+            names = {name for name, _ in extra}
+            if status == 429:
+                remaining = 0  # as a real 429 would say; the limiter itself counted nothing
+                if b"retry-after" not in names:
+                    extra.append((b"retry-after", str(retry_after).encode()))
+            if status == 405 and found is not None and b"allow" not in names:
+                extra.append((b"allow", ", ".join(found[0]).encode()))
+        await self._respond(
+            scope, receive, send, started, at, template_of(found), raw, status, payload, remaining, reset,
+            extra, fault,
+        )
+
+    def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
+        """The request's line: the key redacted to its scheme and last 4 characters
+        (`Bearer ****d0c1`), and any key in the path too."""
+        redactor = self.journal.redactor
+        path: str = scope["path"]
+        if "_" in path:
+            path = redactor.text(path)
+        key = "-"
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                key = redactor.credentials(value).decode("latin-1")
+                break
+        duration_ms = round((perf_counter_ns() - started) / 1_000_000, 3)
+        method = scope["method"]
+        shown = "dropped" if status is None else status
+        access.info(
+            "%s %s %s %.1fms %s",
+            method, path, shown, duration_ms, key,
+            extra={
+                "api": self.dialect.name, "method": method, "path": path, "status": status,
+                "durationMs": duration_ms, "key": key, "faultId": fault_id,
+            },
+        )
+
+
+def _retry_after(reset_s: int, now_us: int) -> int:
+    """Whole seconds until the window resets, at least 1."""
+    return max(1, -(-(reset_s * US_PER_S - now_us) // US_PER_S))
+
+
+class Gateway:
+    """ASGI middleware: requests under an API prefix go to its pipeline; the rest (the
+    control plane, the dashboard) fall through to the wrapped app."""
+
+    def __init__(self, app: ASGIApp, pipelines: Callable[[], tuple[Pipeline, ...]]) -> None:
+        self.app = app
+        self.pipelines = pipelines
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            for pipeline in self.pipelines():
+                prefix = pipeline.dialect.prefix
+                if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                    await pipeline(scope, receive, send, path[len(prefix) :] or "/")
+                    return
+        await self.app(scope, receive, send)
