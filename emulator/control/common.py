@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core.clock import Clock
+from emulator.core.auth import KeyRecord
+from emulator.core.clock import Clock, iso_ms
 from emulator.core.errors import ApiError, FieldError
 from emulator.core.http import MAX_BODY
+from emulator.core.statemachine import TransitionError
 from emulator.runtime import Emulator
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 from emulator.xd247.service import Xd247Backend
@@ -38,6 +40,46 @@ def invalid(exc: FieldError | ValueError) -> ControlError:
 
 def not_found(what: str) -> ControlError:
     return ControlError(404, "NOT_FOUND", f"{what} not found")
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def read(reader: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """A field read with one of core.validate's readers; its FieldError becomes a 400."""
+    try:
+        return reader(*args, **kwargs)
+    except FieldError as exc:
+        raise invalid(exc) from None
+
+
+def forced(move: Callable[[], T], target: str, allowed: Callable[[str], Iterable[str]]) -> T:
+    """A forced transition: a move the order's table forbids is a 409 that lists the
+    allowed ones; a bad extra field (otpCode, delivered, reason) a 400."""
+    try:
+        return move()
+    except TransitionError as exc:
+        moves = list(allowed(exc.current))
+        raise ControlError(
+            409, "CONFLICT", f"cannot move a {exc.current} order to {target}; allowed: {moves}"
+        ) from None
+    except ValueError as exc:
+        raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
+
+
+def key_view(record: KeyRecord) -> dict[str, Any]:
+    return {
+        "apiKey": record.key,
+        "accountId": record.account_id,
+        "expiresAt": None if record.expires_us is None else iso_ms(record.expires_us),
+        "revoked": record.revoked,
+    }
+
+
+def owner_view(view: dict[str, object], keys: Iterable[KeyRecord]) -> dict[str, object]:
+    """The owner's view of an account: its view with its keys (whole) in issue order."""
+    return {**view, "keys": [key_view(record) for record in keys]}
 
 
 async def body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
@@ -86,6 +128,33 @@ def own_clock(emu: Emulator) -> Clock:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+def account_reads(
+    backend_of: Callable[[Emulator], Any], view: Callable[[Any, Any], dict[str, object]]
+) -> tuple[Handler, Handler]:
+    """GET /{api}/accounts and /{api}/accounts/{accountId} for one API: every account in
+    creation order (the fixtures' first), or one, each as `view(backend, account)` gives
+    it (settled to now, where the API settles) with its keys."""
+
+    async def list_accounts(request: Request) -> Response:
+        emu = emulator_of(request)
+        with emu.lock:
+            backend = backend_of(emu)
+            keys = backend.keys.by_account()
+            listed = [owner_view(view(backend, a), keys.get(a.id, [])) for a in backend.accounts.values()]
+            return json({"accounts": listed})
+
+    async def get_account(request: Request) -> Response:
+        emu = emulator_of(request)
+        with emu.lock:
+            backend = backend_of(emu)
+            account = backend.accounts.get(request.path_params["accountId"])
+            if account is None:
+                raise not_found("account")
+            return json(owner_view(view(backend, account), backend.keys.keys_of(account.id)))
+
+    return list_accounts, get_account
 
 
 def route(path: str, **handlers: Handler) -> Route:

@@ -13,19 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core.auth import KeyRecord
-from emulator.core.clock import iso_ms, parse_iso
+from emulator.core.clock import parse_iso
 from emulator.core.errors import FieldError
 
-from .common import ControlError, backend_of, body, emulator_of, invalid, json, not_found, route
-
-
-def key_view(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "apiKey": record.key,
-        "accountId": record.account_id,
-        "expiresAt": None if record.expires_us is None else iso_ms(record.expires_us),
-        "revoked": record.revoked,
-    }
+from .common import ControlError, backend_of, body, emulator_of, invalid, json, key_view, not_found, route
 
 
 def _expires_at(data: dict[str, Any]) -> int | None:

@@ -9,24 +9,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
-from emulator.core.auth import KeyRecord
+from emulator.core.clock import clock_of
 from emulator.core.errors import FieldError
-from emulator.core.statemachine import TransitionError
 from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
 from emulator.usdtlowfee.models import ENERGY, Account
+from emulator.usdtlowfee.service import UsdtLowFeeBackend
 
 from .common import (
-    ControlError,
+    account_reads,
     body,
     emulator_of,
+    forced,
     invalid,
     json,
     not_found,
     own_clock,
+    read,
     route,
     wants_own_clock,
 )
-from .keys import key_view
 
 _ORDER_ID = re.compile(r"[1-9][0-9]{0,18}")
 
@@ -46,45 +47,17 @@ def account_view(account: Account) -> dict[str, object]:
     }
 
 
-def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
-    """The owner's view of an account: as account_view, with its keys (whole) in issue order.
-    The caller settles the account first, so that its wallet is as of now."""
-    return {**account_view(account), "keys": [key_view(record) for record in keys]}
+def _settled_view(backend: UsdtLowFeeBackend, account: Account) -> dict[str, object]:
+    """The wallet as of now: due fulfilments settle first."""
+    account.settle(clock_of(account, backend.clock).now_us())
+    return account_view(account)
 
 
-async def list_accounts(request: Request) -> Response:
-    """Every account, in creation order (the fixtures' first, in their order), settled to now."""
-    emu = emulator_of(request)
-    with emu.lock:
-        backend = emu.usdtlowfee
-        keys = backend.keys.by_account()
-        views = []
-        for account in backend.accounts.values():
-            account.settle(backend.clock_of(account).now_us())
-            views.append(listed_view(account, keys.get(account.id, [])))
-        return json({"accounts": views})
-
-
-async def get_account(request: Request) -> Response:
-    emu = emulator_of(request)
-    with emu.lock:
-        backend = emu.usdtlowfee
-        account = backend.accounts.get(request.path_params["accountId"])
-        if account is None:
-            raise not_found("account")
-        account.settle(backend.clock_of(account).now_us())
-        return json(listed_view(account, backend.keys.keys_of(account.id)))
-
-
-def _read(reader, *args, **kwargs):  # type: ignore[no-untyped-def]
-    try:
-        return reader(*args, **kwargs)
-    except FieldError as exc:
-        raise invalid(exc) from None
+list_accounts, get_account = account_reads(lambda emu: emu.usdtlowfee, _settled_view)
 
 
 def _email(data: dict[str, object]) -> str:
-    email = _read(v.string, data, "email", max_len=254)
+    email = read(v.string, data, "email", max_len=254)
     if EMAIL_RE.fullmatch(email) is None:
         raise invalid(FieldError("email", "must be an email address"))
     return str(email)
@@ -92,11 +65,11 @@ def _email(data: dict[str, object]) -> str:
 
 async def create_account(request: Request) -> Response:
     data = await body(request)
-    balance = _read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else 0
+    balance = read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else 0
     email = _email(data) if "email" in data else None
-    disabled = _read(v.boolean, data, "disabled") if "disabled" in data else False
-    verified = _read(v.boolean, data, "emailVerified") if "emailVerified" in data else True
-    label = _read(v.string, data, "label", min_len=0, max_len=200) if "label" in data else ""
+    disabled = read(v.boolean, data, "disabled") if "disabled" in data else False
+    verified = read(v.boolean, data, "emailVerified") if "emailVerified" in data else True
+    label = read(v.string, data, "label", min_len=0, max_len=200) if "label" in data else ""
     own = wants_own_clock(data)
     emu = emulator_of(request)
     with emu.lock:
@@ -107,14 +80,14 @@ async def create_account(request: Request) -> Response:
 
 async def patch_account(request: Request) -> Response:
     data = await body(request)
-    balance = _read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else None
-    disabled = _read(v.boolean, data, "disabled") if "disabled" in data else None
+    balance = read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else None
+    disabled = read(v.boolean, data, "disabled") if "disabled" in data else None
     emu = emulator_of(request)
     with emu.lock:
         account = emu.usdtlowfee.accounts.get(request.path_params["accountId"])
         if account is None:
             raise not_found("account")
-        account.settle(emu.usdtlowfee.clock_of(account).now_us())
+        account.settle(clock_of(account, emu.usdtlowfee.clock).now_us())
         if balance is not None:
             account.balance_sun = balance  # the available balance; frozen stays with its orders
         if disabled is not None:
@@ -124,8 +97,8 @@ async def patch_account(request: Request) -> Response:
 
 async def transition(request: Request) -> Response:
     data = await body(request, allow_empty=False)
-    target = _read(v.string, data, "to", max_len=32)
-    reason = _read(v.string, data, "reason", max_len=200) if v.optional(data, "reason") else None
+    target = read(v.string, data, "to", max_len=32)
+    reason = read(v.string, data, "reason", max_len=200) if v.optional(data, "reason") else None
     text = request.path_params["orderId"]
     emu = emulator_of(request)
     with emu.lock:
@@ -133,15 +106,7 @@ async def transition(request: Request) -> Response:
         order_id = int(text) if _ORDER_ID.fullmatch(text) else None
         if order_id is None or order_id not in backend.orders:
             raise not_found("order")
-        try:
-            order = backend.force(order_id, target, reason)
-        except TransitionError as exc:
-            allowed = list(ENERGY.allowed(exc.current))
-            raise ControlError(
-                409, "CONFLICT", f"cannot move a {exc.current} order to {target}; allowed: {allowed}"
-            ) from None
-        except ValueError as exc:
-            raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
+        order = forced(lambda: backend.force(order_id, target, reason), target, ENERGY.allowed)
         return json(backend.view(order))
 
 
@@ -156,7 +121,7 @@ async def prices(request: Request) -> Response:
     if request.method == "GET":
         with emu.lock:
             return json(_prices_view(emu.usdtlowfee.prices))
-    table = _read(price_table, await body(request, allow_empty=False))
+    table = read(price_table, await body(request, allow_empty=False))
     with emu.lock:
         emu.usdtlowfee.prices = table
         return json(_prices_view(table))

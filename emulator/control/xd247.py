@@ -7,24 +7,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
-from emulator.core.auth import KeyRecord
 from emulator.core.errors import FieldError
 from emulator.core.money import coins, to_hundredths
-from emulator.core.statemachine import TransitionError
 from emulator.xd247.models import Account
 
 from .common import (
-    ControlError,
+    account_reads,
     body,
     emulator_of,
+    forced,
     invalid,
     json,
     not_found,
     own_clock,
+    read,
     route,
     wants_own_clock,
 )
-from .keys import key_view
 
 # Catalog prices and stock the control plane sets: bounded so that an order's price stays
 # an int64 of hundredths (social: pricePer1000 × quantity / 1000).
@@ -42,28 +41,7 @@ def account_view(account: Account) -> dict[str, object]:
     }
 
 
-def listed_view(account: Account, keys: list[KeyRecord]) -> dict[str, object]:
-    """The owner's view of an account: as account_view, with its keys (whole) in issue order."""
-    return {**account_view(account), "keys": [key_view(record) for record in keys]}
-
-
-async def list_accounts(request: Request) -> Response:
-    """Every account, in creation order (the fixtures' first, in their order)."""
-    emu = emulator_of(request)
-    with emu.lock:
-        backend = emu.xd247
-        keys = backend.keys.by_account()
-        return json({"accounts": [listed_view(a, keys.get(a.id, [])) for a in backend.account_list]})
-
-
-async def get_account(request: Request) -> Response:
-    emu = emulator_of(request)
-    with emu.lock:
-        backend = emu.xd247
-        account = backend.accounts.get(request.path_params["accountId"])
-        if account is None:
-            raise not_found("account")
-        return json(listed_view(account, backend.keys.keys_of(account.id)))
+list_accounts, get_account = account_reads(lambda emu: emu.xd247, lambda _, account: account_view(account))
 
 
 def _coins(data: dict[str, object]) -> int:
@@ -73,17 +51,10 @@ def _coins(data: dict[str, object]) -> int:
         raise invalid(FieldError("coins", str(exc))) from None
 
 
-def _flag(data: dict[str, object], name: str) -> bool:
-    try:
-        return v.boolean(data, name)
-    except FieldError as exc:
-        raise invalid(exc) from None
-
-
 async def create_account(request: Request) -> Response:
     data = await body(request)
     amount = _coins(data) if "coins" in data else 0
-    banned = _flag(data, "banned") if "banned" in data else False
+    banned = read(v.boolean, data, "banned") if "banned" in data else False
     label = data.get("label", "")
     if not isinstance(label, str) or len(label) > 200:
         raise invalid(FieldError("label", "must be a string of at most 200 characters"))
@@ -97,7 +68,7 @@ async def create_account(request: Request) -> Response:
 async def patch_account(request: Request) -> Response:
     data = await body(request)
     amount = _coins(data) if "coins" in data else None
-    banned = _flag(data, "banned") if "banned" in data else None
+    banned = read(v.boolean, data, "banned") if "banned" in data else None
     emu = emulator_of(request)
     with emu.lock:
         account = emu.xd247.accounts.get(request.path_params["accountId"])
@@ -112,24 +83,19 @@ async def patch_account(request: Request) -> Response:
 
 async def transition(request: Request) -> Response:
     data = await body(request, allow_empty=False)
-    try:
-        target = v.string(data, "to", max_len=32)
-    except FieldError as exc:
-        raise invalid(exc) from None
+    target = read(v.string, data, "to", max_len=32)
     extra: dict[str, object] = {k: data[k] for k in ("otpCode", "delivered") if k in data}
     emu = emulator_of(request)
     with emu.lock:
+        order_id = request.path_params["orderId"]
         try:
-            order = emu.xd247.force(request.path_params["orderId"], target, extra)
+            order = forced(
+                lambda: emu.xd247.force(order_id, target, extra),
+                target,
+                lambda status: emu.xd247.orders[order_id].machine.allowed(status),
+            )
         except KeyError:
             raise not_found("order") from None
-        except TransitionError as exc:
-            allowed = list(emu.xd247.orders[request.path_params["orderId"]].machine.allowed(exc.current))
-            raise ControlError(
-                409, "CONFLICT", f"cannot move a {exc.current} order to {target}; allowed: {allowed}"
-            ) from None
-        except ValueError as exc:
-            raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
         return json(emu.xd247.view(order))
 
 
@@ -147,10 +113,7 @@ async def patch_catalog_item(request: Request) -> Response:
             raise invalid(FieldError("price", f"must be at most {coins(MAX_ITEM_PRICE)}"))
     stock = None
     if "stock" in data:
-        try:
-            stock = v.integer(data, "stock", low=0, high=MAX_STOCK)
-        except FieldError as exc:
-            raise invalid(exc) from None
+        stock = read(v.integer, data, "stock", low=0, high=MAX_STOCK)
     item_id = request.path_params["itemId"].lower()  # uuids match case-insensitively, as in the API
     emu = emulator_of(request)
     with emu.lock:
