@@ -60,7 +60,7 @@ def create_app(config: Config | None = None, emulator: Emulator | None = None) -
             # Inside the Gateway: sees control-plane requests only.
             Middleware(PersistControlWrites, emulator=emu),
         ],
-        exception_handlers=control.exception_handlers,  # type: ignore[arg-type]
+        exception_handlers=control.exception_handlers,
     )
     app.state.emulator = emu
     app.state.pipelines = pipelines

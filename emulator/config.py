@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ class Config:
 
 
 # setting name -> (environment variable, parser)
-def _int(name: str, low: int, high: int):  # type: ignore[no-untyped-def]
+def _int(name: str, low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -79,7 +80,7 @@ def _log_format(text: str) -> str:
     return fmt
 
 
-SETTINGS = {
+SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "host": ("EMULATOR_HOST", str),
     "port": ("EMULATOR_PORT", _int("port", 0, 65535)),
     "seed": ("EMULATOR_SEED", _int("seed", 0, 2**63 - 1)),

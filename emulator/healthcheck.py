@@ -22,7 +22,7 @@ def url() -> str:
 def healthy(target: str) -> bool:
     try:
         with urllib.request.urlopen(target, timeout=TIMEOUT_S) as response:
-            return response.status == 200 and json.load(response).get("status") == "ok"
+            return bool(response.status == 200 and json.load(response).get("status") == "ok")
     except (OSError, ValueError):
         return False
 

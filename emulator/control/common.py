@@ -100,7 +100,8 @@ async def body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
 
 
 def emulator_of(request: Request) -> Emulator:
-    return request.app.state.emulator  # type: ignore[no-any-return]
+    emu: Emulator = request.app.state.emulator
+    return emu
 
 
 def backend_of(emu: Emulator, api: str) -> Xd247Backend | UsdtLowFeeBackend:

@@ -56,7 +56,7 @@ class Redactor:
         # Each key shape starts with a literal (`247xd_`, `ak_live_`): a substring search
         # for those is ~100x cheaper than the regex over a page of orders. A pattern with
         # no literal start turns the shortcut off.
-        literals = [re.match(r"[A-Za-z0-9_]*", pattern).group(0) for pattern in patterns]  # type: ignore[union-attr]
+        literals = [re.split(r"[^A-Za-z0-9_]", pattern, maxsplit=1)[0] for pattern in patterns]
         self._prefixes = [lit.encode() for lit in literals] if all(literals) else None
 
     def data(self, data: bytes) -> bytes:

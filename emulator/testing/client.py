@@ -280,7 +280,8 @@ class EmulatorClient:
     def accounts(self, api: Api) -> list[Json]:
         """Every account of `api` in creation order (the fixtures' first), each with `keys`:
         its keys, whole, in issue order. USDTLowFee wallets are as of now (due orders settled)."""
-        return self.call_object("GET", f"/{api}/accounts")["accounts"]
+        accounts: list[Json] = self.call_object("GET", f"/{api}/accounts")["accounts"]
+        return accounts
 
     def account(self, api: Api, account_id: str) -> Json:
         """One account as `accounts` lists it (404 for an unknown id)."""
@@ -359,7 +360,8 @@ class EmulatorClient:
         return self.call_object("POST", "/faults", body)
 
     def list_faults(self) -> list[Json]:
-        return self.call_object("GET", "/faults")["faults"]
+        faults: list[Json] = self.call_object("GET", "/faults")["faults"]
+        return faults
 
     def delete_fault(self, fault_id: str) -> None:
         self.call("DELETE", f"/faults/{_seg(fault_id)}")
@@ -375,7 +377,8 @@ class EmulatorClient:
     ) -> list[Json]:
         """API requests, newest first (default limit 100), keys redacted."""
         params = {"api": api, "method": method, "path": path, "status": status, "limit": limit}
-        return self.call_object("GET", "/requests", params=params)["requests"]
+        requests: list[Json] = self.call_object("GET", "/requests", params=params)["requests"]
+        return requests
 
     def clear_requests(self) -> None:
         self.call("DELETE", "/requests")

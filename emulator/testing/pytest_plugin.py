@@ -71,7 +71,7 @@ def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorClient]:
 
 
 def _label(request: pytest.FixtureRequest) -> str:
-    return request.node.nodeid[-MAX_LABEL:]
+    return str(request.node.nodeid)[-MAX_LABEL:]
 
 
 @pytest.fixture
