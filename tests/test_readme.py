@@ -2,7 +2,8 @@
 generates from the specs, every relative link resolves, the README stays a front door
 (under 12,000 bytes), and every ```sh block of README.md and docs/*.md runs as written
 against a served emulator (127.0.0.1:8080 rewritten to the served URL), each block on a
-freshly reset emulator in a scratch directory.
+freshly reset emulator in a scratch directory; every ```python block that defines a
+`test_` function passes under pytest with the plugin.
 
 A block made only of variable assignments (README's `API=...`, `XD=...`) is the page's
 prelude: it runs before every later block of the same page.
@@ -285,6 +286,46 @@ def test_an_assignment_block_is_the_prelude_of_the_blocks_after_it(tmp_path: Pat
     assert first.prelude == () and first.lines == ("echo first",)
     assert second.prelude == ("A=1", 'B="two words"')
     assert second.lines == ("echo $A $B", "EMULATOR_URL=x python3 -c pass")
+
+
+def python_tests(page: Path) -> list[str]:
+    """The page's ```python blocks that are pytest tests."""
+    found = re.findall(r"^```python\n(.*?)^```", page.read_text("utf-8"), flags=re.S | re.M)
+    return [block for block in found if re.search(r"^def test_", block, flags=re.M)]
+
+
+PYTHON_TESTS = [
+    pytest.param(name(page), block, id=f"{name(page)}#py{number}")
+    for page in pages()
+    for number, block in enumerate(python_tests(page), 1)
+]
+
+
+def test_the_pytest_page_has_an_example_to_run() -> None:
+    assert any(param.values[0] == "docs/pytest.md" for param in PYTHON_TESTS)
+
+
+def run_pytest(block: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    (cwd / "test_example.py").write_text(block, "utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "test_example.py"],
+        cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize(("page", "block"), PYTHON_TESTS)
+def test_every_pytest_example_passes_with_the_plugin(page: str, block: str, tmp_path: Path) -> None:
+    result = run_pytest(block, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and " passed" in result.stdout, f"{page}:\n{output[-3000:]}"
+
+
+def test_a_wrong_pytest_example_fails(tmp_path: Path) -> None:
+    wrong = (
+        "def test_it(xd247_account):\n"
+        '    assert xd247_account.client.get("/balance").json()["data"] == {"coins": 1.0}\n'
+    )
+    assert run_pytest(wrong, tmp_path).returncode == 1
 
 
 @pytest.mark.parametrize(
