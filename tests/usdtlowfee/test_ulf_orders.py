@@ -462,7 +462,7 @@ def test_unknown_fields_are_ignored(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "order_id",
     ["1", "abc", "-1", "0", "1.0", "1e18", "0x10", "99999999999999999999", "9223372036854775808",
-     "9223372036854775807", "%20", "640463929344004096"],
+     "9223372036854775807", "%20", "640463929344004097"],
 )
 def test_an_unknown_or_malformed_order_id_is_404(client: TestClient, order_id: str) -> None:
     create_order(client)
