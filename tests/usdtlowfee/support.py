@@ -19,9 +19,13 @@ EMPTY_USER_ID = 662626212249604101
 DEMO_BALANCE = 100_000_000
 RICH_BALANCE = 1_000_000_000_000
 
-# Saved addresses of the demo account (ids 1 and 2; 1 is the default).
+# Saved addresses of the demo account (MAIN_WALLET is the default); ids are snowflakes too.
 MAIN_WALLET = "TUA2WHkGntrdRxgJxoveDa4nqbMPDwuWn9"
+MAIN_WALLET_ID = 640852741324804097
 EXCHANGE = "TNyyZSu9FpC2kUL7TYB3vAfkV76qk7NyKs"
+EXCHANGE_ID = 650848606617604097
+MAIN_WALLET_PATH = f"/v1/addresses/{MAIN_WALLET_ID}"
+EXCHANGE_PATH = f"/v1/addresses/{EXCHANGE_ID}"
 # Valid addresses that nobody saved.
 USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
 COLD = "TXfLr54GXLwfcBtwNPoHKoFhpdJr6v8ta5"
