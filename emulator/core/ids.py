@@ -169,22 +169,35 @@ class UuidCodec:
 
 
 class Snowflake:
-    """Time-ordered int64 ids: milliseconds since `epoch_ms` << 22 | worker << 12 | sequence.
+    """Time-ordered int64 ids that no IEEE double holds exactly (layout: docs/ids.md).
 
-    Strictly increasing, also when many are issued in one millisecond or the
-    clock is set to an instant already used.
+        bits 63      sign, always 0
+        bits 62..22  milliseconds since `epoch_ms` (41 bits)
+        bits 21..12  worker (10 bits)
+        bits 11..1   sequence within the millisecond (11 bits)
+        bit  0       always 1
+
+    Every id is odd and at least `floor`: above 2^53 doubles are all even, so with a floor
+    of 2^53 `float(id) != id` for every id, as with a real vendor's ids most of the time.
+    Strictly increasing, also when many are issued in one millisecond (the sequence carries
+    into the higher bits) or the clock stands still or goes back (the next odd number).
     """
 
-    __slots__ = ("epoch_ms", "worker", "last")
+    __slots__ = ("epoch_ms", "worker", "last", "floor")
 
-    def __init__(self, epoch_ms: int, worker: int = 1, last: int = 0) -> None:
+    def __init__(self, epoch_ms: int, worker: int = 1, last: int = 0, floor: int = 0) -> None:
         self.epoch_ms = epoch_ms
         self.worker = worker & 0x3FF
-        self.last = last
+        self.floor = floor
+        self.last = max(last, floor)
+
+    def at(self, now_us: int, sequence: int = 0) -> int:
+        """The id of the `sequence`-th id issued in the millisecond of `now_us`."""
+        return ((now_us // 1000 - self.epoch_ms) << 22) | (self.worker << 12) | (sequence << 1) | 1
 
     def next(self, now_us: int) -> int:
-        candidate = ((now_us // 1000 - self.epoch_ms) << 22) | (self.worker << 12)
+        candidate = self.at(now_us)
         if candidate <= self.last:
-            candidate = self.last + 1
+            candidate = (self.last + 1) | 1
         self.last = candidate
         return candidate

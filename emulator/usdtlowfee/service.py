@@ -45,10 +45,11 @@ class UsdtLowFeeBackend:
         self.orders = OrderIndex(self.book)  # by id
         self.failing: dict[str, str] = dict(fixtures.failing)  # tronAddress -> failure reason
         self.slow: dict[str, int] = dict(fixtures.slow)  # tronAddress -> its fulfilment delay
-        # Users and orders share one snowflake sequence; new user ids never meet a fixture's.
-        self.snowflake = tron.SnowflakeIds(max((a.user_id for a in fixtures.accounts), default=0))
-        # *(inferred)* address ids: one global counter (a database serial), after the fixtures'.
-        self.next_address_id = 1 + max((x.id for a in fixtures.accounts for x in a.addresses), default=0)
+        # Users, orders and saved addresses share one snowflake sequence (seed: every id field
+        # is an int64 snowflake); new ids never meet a fixture's.
+        supplied = [a.user_id for a in fixtures.accounts]
+        supplied += [x.id for a in fixtures.accounts for x in a.addresses]
+        self.snowflake = tron.SnowflakeIds(max(supplied, default=0))
         for spec in fixtures.accounts:
             account = Account(
                 id=spec.id,
@@ -204,8 +205,7 @@ class UsdtLowFeeBackend:
     ) -> Address:
         if tron_address in account.address_by_tron:
             raise errors.conflict(f"Address {tron_address} is already saved")
-        address = Address(self.next_address_id, account.id, tron_address, label, now_us, is_default)
-        self.next_address_id += 1
+        address = Address(self.snowflake.next(now_us), account.id, tron_address, label, now_us, is_default)
         account.add_address(address)
         return address
 

@@ -3,7 +3,7 @@
 The section is a fixtures document (emulator/usdtlowfee/fixtures.py reads it: accounts
 with their saved addresses, prices, fulfilment delay, failing and slow inputs) plus what
 fixtures never hold: every key (in issue order), accounts' own clocks, every energy order,
-the snowflake generator's last id and the address id counter. `restore` builds a new
+the snowflake generator's last id (users, orders and addresses share it). `restore` builds a new
 backend and never touches a live one.
 """
 
@@ -97,7 +97,6 @@ def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
         "slowAddresses": [{"tronAddress": a, "delaySeconds": _seconds(d)} for a, d in backend.slow.items()],
         "orders": orders,
         "lastId": backend.snowflake.flake.last,
-        "nextAddressId": backend.next_address_id,
     }
 
 
@@ -170,12 +169,9 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
         order.account.move(order, target, at, reason)
     for where, account, raw in accounts:
         account.balance_sun = v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX)
-    users = [a.user_id for a in backend.accounts.values()]
-    if users and max(users) > last_id:
-        raise FieldError(path + "lastId", "must be at least every userId and order id")
+    supplied = [a.user_id for a in backend.accounts.values()]
+    supplied += [x for a in backend.accounts.values() for x in a.addresses]
+    if supplied and max(supplied) > last_id:
+        raise FieldError(path + "lastId", "must be at least every userId, address id and order id")
     backend.snowflake = tron.SnowflakeIds(last_id)
-    addresses = [x for a in backend.accounts.values() for x in a.addresses]
-    backend.next_address_id = v.integer(
-        doc, "nextAddressId", path, low=1 + max(addresses, default=0), high=INT64_MAX
-    )
     return backend

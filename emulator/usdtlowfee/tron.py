@@ -50,12 +50,13 @@ LAST_US = (EPOCH_MS + 2**41 - 1) * 1000
 
 
 class SnowflakeIds:
-    """The id generator of users and orders: strictly increasing, never below `last`."""
+    """The id generator of users and orders: strictly increasing, odd, above 2^53 and
+    above `last` (docs/ids.md)."""
 
     __slots__ = ("flake",)
 
     def __init__(self, last: int = ID_FLOOR) -> None:
-        self.flake = Snowflake(EPOCH_MS, SNOWFLAKE_WORKER, max(last, ID_FLOOR))
+        self.flake = Snowflake(EPOCH_MS, SNOWFLAKE_WORKER, last, floor=ID_FLOOR)
 
     def next(self, now_us: int) -> int:
         return self.flake.next(min(now_us, LAST_US))
@@ -63,4 +64,4 @@ class SnowflakeIds:
 
 def snowflake_at(ms: int, sequence: int = 0) -> int:
     """The id a snowflake issued at `ms` (unix milliseconds) would have (fixture helper)."""
-    return ((ms - EPOCH_MS) << 22) | (SNOWFLAKE_WORKER << 12) | sequence
+    return Snowflake(EPOCH_MS, SNOWFLAKE_WORKER).at(ms * 1000, sequence)

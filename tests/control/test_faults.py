@@ -21,8 +21,8 @@ from emulator.runtime import Emulator
 from emulator.xd247.errors import MESSAGES
 from tests.served import serve
 from tests.usdtlowfee.support import DEMO_KEY as ULF_DEMO
+from tests.usdtlowfee.support import MAIN_WALLET_PATH, order_body
 from tests.usdtlowfee.support import auth as ulf_auth
-from tests.usdtlowfee.support import order_body
 from tests.xd247.support import DEMO, LINE, LINE_AIS, START, START_UNIX, auth, ok, snapshot
 
 H = auth(DEMO)
@@ -145,7 +145,7 @@ def test_a_given_code_and_message_are_served_as_given(client: TestClient) -> Non
 
 def test_an_injected_405_names_the_allowed_methods(client: TestClient) -> None:
     add(client, api="usdtlowfee", path="/addresses/{id}", status=405)
-    response = client.get("/v1/addresses/1", headers=ulf_auth(ULF_DEMO))
+    response = client.get(MAIN_WALLET_PATH, headers=ulf_auth(ULF_DEMO))
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"GET", "DELETE"}
 

@@ -12,6 +12,7 @@ from emulator.config import Config
 from emulator.core.clock import parse_iso
 from emulator.runtime import Emulator
 from tests.usdtlowfee.support import DEMO_KEY as ULF_DEMO
+from tests.usdtlowfee.support import EXCHANGE_PATH, MAIN_WALLET_PATH
 from tests.usdtlowfee.support import auth as ulf_auth
 from tests.xd247.support import DEMO, LINE, LINE_AIS, START, auth, ok
 
@@ -78,7 +79,7 @@ def test_a_body_that_is_not_json_is_kept_as_text_and_a_rejected_request_keeps_it
 
 
 def test_a_204_has_no_response_body(client: TestClient) -> None:
-    client.put("/v1/addresses/2/default", headers=ulf_auth(ULF_DEMO))
+    client.put(f"{EXCHANGE_PATH}/default", headers=ulf_auth(ULF_DEMO))
     (entry,) = journal(client)
     assert (entry["status"], entry["response"]) == (204, None)
 
@@ -88,13 +89,13 @@ def _traffic(client: TestClient) -> None:
     client.get("/api/v1/otp/orders/12345678-1234-4234-8234-123456789abc", headers=H)
     client.get("/v1/wallet/balance", headers=ulf_auth(ULF_DEMO))
     client.post("/api/v1/otp/orders", headers=H, json={})
-    client.get("/v1/addresses/1", headers=ulf_auth(ULF_DEMO))
+    client.get(MAIN_WALLET_PATH, headers=ulf_auth(ULF_DEMO))
 
 
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"api": "usdtlowfee"}, ["/v1/addresses/1", "/v1/wallet/balance"]),
+        ({"api": "usdtlowfee"}, [MAIN_WALLET_PATH, "/v1/wallet/balance"]),
         ({"api": "247xd", "method": "post"}, ["/api/v1/otp/orders"]),
         ({"status": "404"}, ["/api/v1/otp/orders/12345678-1234-4234-8234-123456789abc"]),
         ({"status": "400"}, ["/api/v1/otp/orders"]),
@@ -103,7 +104,7 @@ def _traffic(client: TestClient) -> None:
         ({"path": "/wallet/balance"}, ["/v1/wallet/balance"]),
         ({"path": "/otp/orders/{orderId}"}, ["/api/v1/otp/orders/12345678-1234-4234-8234-123456789abc"]),
         ({"path": "/addresses/{id}", "api": "247xd"}, []),
-        ({"limit": "2"}, ["/v1/addresses/1", "/api/v1/otp/orders"]),
+        ({"limit": "2"}, [MAIN_WALLET_PATH, "/api/v1/otp/orders"]),
     ],
 )
 def test_filters_and_limit(client: TestClient, params: dict[str, str], expected: list[str]) -> None:

@@ -326,7 +326,7 @@ BAD = [
     (["usdtlowfee", "orders", 0, "txid"], "xyz", "usdtlowfee.orders[0].txid"),
     (["usdtlowfee", "orders", 0, "tronAddress"], "T123", "usdtlowfee.orders[0].tronAddress"),
     (["usdtlowfee", "lastId"], 5, "usdtlowfee.orders[0].id"),
-    (["usdtlowfee", "nextAddressId"], 1, "usdtlowfee.nextAddressId"),
+    (["usdtlowfee", "accounts", 0, "addresses", 0, "id"], 2**62, "usdtlowfee.lastId"),
     (["usdtlowfee", "accounts", 0, "clock"], {"frozen": True}, "usdtlowfee.accounts[0].clock.now"),
     (["faults", "faults", 0, "status"], 200, "faults.faults[0].status"),
     (["faults", "faults", 0, "faultId"], "fault-9", "faults.faults[0].faultId"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -64,29 +65,73 @@ def test_faker_is_seeded_so_when_it_is_first_used_does_not_matter() -> None:
     assert late.faker.free_email() == early_value
 
 
-def test_snowflakes_carry_the_millisecond_worker_and_sequence() -> None:
+def test_snowflakes_carry_the_millisecond_worker_sequence_and_a_low_one_bit() -> None:
     flake = Snowflake(epoch_ms=1_000, worker=3)
-    value = flake.next(now_us=5_000_000)  # 5000 ms -> 4000 ms after the epoch
-    assert value >> 22 == 4_000
-    assert (value >> 12) & 0x3FF == 3
+    first = flake.next(now_us=5_000_000)  # 5000 ms -> 4000 ms after the epoch
+    second = flake.next(now_us=5_000_999)  # the same millisecond
+    assert [v >> 22 for v in (first, second)] == [4_000, 4_000]
+    assert [(v >> 12) & 0x3FF for v in (first, second)] == [3, 3]
+    assert [(v >> 1) & 0x7FF for v in (first, second)] == [0, 1]
+    assert first & 1 == second & 1 == 1
+    assert flake.at(5_000_000, 1) == second
 
 
 def test_snowflakes_strictly_increase_within_one_millisecond() -> None:
     flake = Snowflake(epoch_ms=0)
-    values = [flake.next(1_700_000_000_000_000) for _ in range(5000)]
+    values = [flake.next(1_700_000_000_000_000) for _ in range(5000)]  # past the 11-bit sequence
     assert values == sorted(set(values))
+    assert all(v & 1 for v in values)
 
 
 def test_snowflakes_strictly_increase_when_the_clock_repeats_an_instant() -> None:
     flake = Snowflake(epoch_ms=0)
     late = flake.next(2_000_000_000_000_000)
     earlier_instant = flake.next(1_000_000_000_000_000)
-    assert earlier_instant > late
+    assert earlier_instant > late and earlier_instant & 1
 
 
 def test_snowflakes_are_larger_than_2_to_the_53_for_present_day_instants() -> None:
     flake = Snowflake(epoch_ms=1_288_834_974_657)  # Twitter's epoch
     assert flake.next(1_736_937_000_000_000) > 2**53
+
+
+def test_a_floor_keeps_every_id_above_it_and_odd() -> None:
+    flake = Snowflake(epoch_ms=0, floor=2**53)  # an even floor: the first id is the odd one after it
+    assert [flake.next(0), flake.next(0)] == [2**53 + 1, 2**53 + 3]
+    assert Snowflake(epoch_ms=0, last=2**60 + 1, floor=2**53).next(0) == 2**60 + 3
+
+
+_CLOCK_MOVES = st.lists(
+    st.one_of(
+        st.just(0),  # the clock stands still
+        st.integers(min_value=1, max_value=1_000),  # under a millisecond
+        st.integers(min_value=1_000, max_value=10**12),  # forward, up to ~11 days
+        st.integers(min_value=-(10**12), max_value=-1),  # backwards
+    ),
+    min_size=1,
+    max_size=300,
+)
+
+
+@given(_CLOCK_MOVES, st.integers(min_value=0, max_value=0x3FF))
+def test_snowflakes_are_odd_and_strictly_increasing_whatever_the_clock_does(
+    moves: list[int], worker: int
+) -> None:
+    flake = Snowflake(epoch_ms=1_577_836_800_000, worker=worker, floor=2**53)
+    now = 1_736_937_000_000_000
+    values = []
+    for move in moves:
+        now += move
+        values.append(flake.next(now))
+    assert all(a < b for a, b in pairwise(values))
+    assert all(v > 2**53 and v & 1 and float(v) != v for v in values)
+
+
+@given(st.integers(min_value=0, max_value=2**41 - 1), st.integers(min_value=0, max_value=0x7FF))
+def test_an_id_issued_on_time_keeps_its_millisecond_in_the_top_bits(ms: int, sequence: int) -> None:
+    flake = Snowflake(epoch_ms=0, worker=1)
+    value = flake.at(ms * 1000, sequence)
+    assert value >> 22 == ms and value < 2**63
 
 
 def test_the_worker_number_is_kept_to_ten_bits() -> None:

@@ -18,9 +18,9 @@ START_US = parse_iso(START)
 
 def roomy_emulator() -> Emulator:
     """Seeded, frozen at START, with a rate limit no test reaches."""
-    emulator = Emulator(Config(seed=7, clock_start_us=START_US, rate_limit_usdtlowfee=10**6))
-    emulator.clock.freeze()
-    return emulator
+    # Frozen from construction: a clock frozen afterwards has already run a few milliseconds,
+    # and two emulators would issue different snowflake ids.
+    return Emulator(Config(seed=7, clock_start_us=START_US, clock_frozen=True, rate_limit_usdtlowfee=10**6))
 
 
 @pytest.fixture

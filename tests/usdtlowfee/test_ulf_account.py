@@ -44,7 +44,7 @@ def test_me_matches_the_seed_shape(client: TestClient) -> None:
         }
     }
     assert list(response.json()["data"]) == ["id", "email", "emailVerified", "createdAt"]
-    assert response.text.startswith('{"data":{"id":640463929344004096,')
+    assert response.text.startswith('{"data":{"id":640463929344004097,')
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from emulator.core.clock import parse_iso
+from emulator.usdtlowfee import tron
+from tests.conftest import START
+
 from .support import (
     COLD,
     DEMO_KEY,
     EXCHANGE,
+    EXCHANGE_ID,
+    EXCHANGE_PATH,
     MAIN_WALLET,
+    MAIN_WALLET_ID,
+    MAIN_WALLET_PATH,
     OTHER,
     RICH_KEY,
     USDT_CONTRACT,
@@ -19,12 +27,17 @@ from .support import (
     new_account,
 )
 
+# Address ids are snowflakes from the users' and orders' sequence (docs/ids.md): the first
+# one created at the frozen START is that millisecond's first id, the next its second.
+FIRST_NEW_ID = tron.snowflake_at(parse_iso(START) // 1000)
+SECOND_NEW_ID = tron.snowflake_at(parse_iso(START) // 1000, 1)
+
 CREATED_KEYS = ["id", "tronAddress", "label", "isDefault", "usageCount", "createdAt"]
 USED_KEYS = ["id", "tronAddress", "label", "isDefault", "usageCount", "lastUsedAt", "createdAt"]
 
 DEMO_ADDRESSES = [
     {
-        "id": 1,
+        "id": MAIN_WALLET_ID,
         "tronAddress": MAIN_WALLET,
         "label": "Main wallet",
         "isDefault": True,
@@ -33,7 +46,7 @@ DEMO_ADDRESSES = [
         "createdAt": "2024-11-03T10:00:00Z",
     },
     {
-        "id": 2,
+        "id": EXCHANGE_ID,
         "tronAddress": EXCHANGE,
         "label": "Exchange deposit",
         "isDefault": False,
@@ -60,7 +73,7 @@ def _create(client: TestClient, key: str = DEMO_KEY, **body: object) -> dict:  #
 def test_the_fixture_addresses_match_the_seed_shapes(client: TestClient) -> None:
     assert _addresses(client) == DEMO_ADDRESSES
     assert list(_addresses(client)[0]) == USED_KEYS
-    assert client.get("/v1/addresses/1", headers=auth(DEMO_KEY)).json() == {"data": DEMO_ADDRESSES[0]}
+    assert client.get(MAIN_WALLET_PATH, headers=auth(DEMO_KEY)).json() == {"data": DEMO_ADDRESSES[0]}
 
 
 def test_an_account_without_addresses_lists_none(client: TestClient) -> None:
@@ -77,15 +90,16 @@ def test_create_reproduces_the_seed_example(client: TestClient) -> None:
     data = response.json()["data"]
     assert list(data) == CREATED_KEYS  # no lastUsedAt until first use
     assert data == {
-        "id": 3,  # one global counter, after the fixtures' 1 and 2
+        "id": FIRST_NEW_ID,
         "tronAddress": USDT_CONTRACT,
         "label": "กระเป๋าหลัก",
         "isDefault": False,
         "usageCount": 0,
         "createdAt": "2025-01-15T10:30:00Z",
     }
-    assert client.get("/v1/addresses/3", headers=auth(DEMO_KEY)).json()["data"] == data
-    assert [a["id"] for a in _addresses(client)] == [1, 2, 3]
+    assert client.get(f"/v1/addresses/{FIRST_NEW_ID}", headers=auth(DEMO_KEY)).json()["data"] == data
+    assert [a["id"] for a in _addresses(client)] == [MAIN_WALLET_ID, EXCHANGE_ID, FIRST_NEW_ID]
+    assert data["id"] > 2**53 and int(float(data["id"])) != data["id"]
 
 
 def test_is_default_is_optional_and_false_by_default(client: TestClient) -> None:
@@ -99,14 +113,14 @@ def test_one_default_per_user(client: TestClient) -> None:
     assert created["isDefault"] is True
     defaults = [a["id"] for a in _addresses(client) if a["isDefault"]]
     assert defaults == [created["id"]]
-    response = client.put("/v1/addresses/2/default", headers=auth(DEMO_KEY))
+    response = client.put(f"{EXCHANGE_PATH}/default", headers=auth(DEMO_KEY))
     assert response.status_code == 204
     assert response.content == b""
     assert "content-type" not in response.headers and "content-length" not in response.headers
-    assert [a["id"] for a in _addresses(client) if a["isDefault"]] == [2]
+    assert [a["id"] for a in _addresses(client) if a["isDefault"]] == [EXCHANGE_ID]
     # Setting the current default again changes nothing.
-    assert client.put("/v1/addresses/2/default", headers=auth(DEMO_KEY)).status_code == 204
-    assert [a["id"] for a in _addresses(client) if a["isDefault"]] == [2]
+    assert client.put(f"{EXCHANGE_PATH}/default", headers=auth(DEMO_KEY)).status_code == 204
+    assert [a["id"] for a in _addresses(client) if a["isDefault"]] == [EXCHANGE_ID]
 
 
 def test_a_first_address_can_be_the_default(client: TestClient) -> None:
@@ -123,7 +137,7 @@ def test_the_same_address_twice_for_one_user_is_409(client: TestClient) -> None:
     assert MAIN_WALLET in response.json()["error"]["message"]
     assert _addresses(client) == DEMO_ADDRESSES
     # Another user may save it.
-    assert _create(client, RICH_KEY, tronAddress=MAIN_WALLET, label="x")["id"] == 3
+    assert _create(client, RICH_KEY, tronAddress=MAIN_WALLET, label="x")["id"] == FIRST_NEW_ID
 
 
 def test_a_conflicting_default_changes_nothing(client: TestClient) -> None:
@@ -165,7 +179,7 @@ def test_label_lengths_at_the_edges(client: TestClient) -> None:
 
 def test_bad_bodies_are_bad_request(client: TestClient) -> None:
     for content, ctype in ((b"{", "application/json"), (b"[]", "application/json"), (b"{}", "text/plain")):
-        for method, path in (("POST", "/v1/addresses"), ("PUT", "/v1/addresses/1/label")):
+        for method, path in (("POST", "/v1/addresses"), ("PUT", f"{MAIN_WALLET_PATH}/label")):
             headers = {**auth(DEMO_KEY), "Content-Type": ctype}
             response = client.request(method, path, headers=headers, content=content)
             assert error_of(response) == (400, "BAD_REQUEST"), (method, content)
@@ -173,10 +187,10 @@ def test_bad_bodies_are_bad_request(client: TestClient) -> None:
 
 
 def test_relabel(client: TestClient) -> None:
-    response = client.put("/v1/addresses/2/label", headers=auth(DEMO_KEY), json={"label": "ป้ายกำกับใหม่"})
+    response = client.put(f"{EXCHANGE_PATH}/label", headers=auth(DEMO_KEY), json={"label": "ป้ายกำกับใหม่"})
     assert response.status_code == 200
     assert response.json() == {"data": {**DEMO_ADDRESSES[1], "label": "ป้ายกำกับใหม่"}}
-    assert client.get("/v1/addresses/2", headers=auth(DEMO_KEY)).json()["data"]["label"] == "ป้ายกำกับใหม่"
+    assert client.get(EXCHANGE_PATH, headers=auth(DEMO_KEY)).json()["data"]["label"] == "ป้ายกำกับใหม่"
 
 
 @pytest.mark.parametrize(
@@ -185,31 +199,33 @@ def test_relabel(client: TestClient) -> None:
      ({"label": "y" * 65}, "label must be 1 to 64 characters"), ({"label": False}, "label must be a string")],
 )
 def test_relabel_validation(client: TestClient, body: dict[str, object], message: str) -> None:
-    response = client.put("/v1/addresses/1/label", headers=auth(DEMO_KEY), json=body)
+    response = client.put(f"{MAIN_WALLET_PATH}/label", headers=auth(DEMO_KEY), json=body)
     assert error_of(response) == (400, "VALIDATION_ERROR")
     assert response.json()["error"]["message"] == message
     assert _addresses(client) == DEMO_ADDRESSES
 
 
 def test_delete(client: TestClient) -> None:
-    response = client.delete("/v1/addresses/2", headers=auth(DEMO_KEY))
+    response = client.delete(EXCHANGE_PATH, headers=auth(DEMO_KEY))
     assert response.status_code == 204 and response.content == b""
-    assert [a["id"] for a in _addresses(client)] == [1]
-    assert error_of(client.get("/v1/addresses/2", headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
-    assert error_of(client.delete("/v1/addresses/2", headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
-    assert error_of(client.put("/v1/addresses/2/default", headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
+    assert [a["id"] for a in _addresses(client)] == [MAIN_WALLET_ID]
+    assert error_of(client.get(EXCHANGE_PATH, headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
+    assert error_of(client.delete(EXCHANGE_PATH, headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
+    assert error_of(client.put(f"{EXCHANGE_PATH}/default", headers=auth(DEMO_KEY))) == (404, "NOT_FOUND")
 
 
 def test_deleting_the_default_leaves_no_default_and_ids_are_not_reused(client: TestClient) -> None:
-    assert client.delete("/v1/addresses/1", headers=auth(DEMO_KEY)).status_code == 204
+    assert client.delete(MAIN_WALLET_PATH, headers=auth(DEMO_KEY)).status_code == 204
     assert [a["isDefault"] for a in _addresses(client)] == [False]
     # The same address may be saved again (no conflict), under a new id.
     again = _create(client, tronAddress=MAIN_WALLET, label="back")
-    assert again["id"] == 3 and again["usageCount"] == 0 and "lastUsedAt" not in again
-    assert _create(client, tronAddress=USDT_CONTRACT, label="next")["id"] == 4
+    assert again["id"] == FIRST_NEW_ID and again["usageCount"] == 0 and "lastUsedAt" not in again
+    assert _create(client, tronAddress=USDT_CONTRACT, label="next")["id"] == SECOND_NEW_ID
 
 
-@pytest.mark.parametrize("address_id", ["3", "0", "-1", "abc", "1.0", "01", "99999999999999999999", "%20"])
+@pytest.mark.parametrize(
+    "address_id", [str(FIRST_NEW_ID), "3", "0", "-1", "abc", "1.0", "01", "99999999999999999999", "%20"]
+)
 @pytest.mark.parametrize(
     "method,suffix,body",
     [("GET", "", None), ("DELETE", "", None), ("PUT", "/label", {"label": "x"}), ("PUT", "/default", None)],
@@ -232,7 +248,7 @@ def test_another_users_address_is_404_and_untouched(
 ) -> None:
     other = new_account(client)["apiKey"]
     mine = _create(client, other, tronAddress=OTHER, label="other's", isDefault=True)
-    response = client.request(method, f"/v1/addresses/1{suffix}", headers=auth(other), json=body)
+    response = client.request(method, f"{MAIN_WALLET_PATH}{suffix}", headers=auth(other), json=body)
     assert error_of(response) == (404, "NOT_FOUND")
     assert _addresses(client) == DEMO_ADDRESSES
     # And the other way round.
@@ -249,6 +265,6 @@ def test_created_at_follows_the_clock(client: TestClient) -> None:
 
 def test_the_default_endpoint_ignores_a_body(client: TestClient) -> None:
     response = client.put(
-        "/v1/addresses/2/default", headers={**auth(DEMO_KEY), "Content-Type": "text/plain"}, content=b"junk"
+        f"{EXCHANGE_PATH}/default", headers={**auth(DEMO_KEY), "Content-Type": "text/plain"}, content=b"junk"
     )
     assert response.status_code == 204

@@ -13,7 +13,9 @@ from emulator.runtime import Emulator
 from .support import (
     DEMO_KEY,
     DISABLED_KEY,
+    EXCHANGE_PATH,
     EXPIRED_KEY,
+    MAIN_WALLET_PATH,
     REVOKED_KEY,
     XD_DEMO_KEY,
     advance,
@@ -31,10 +33,10 @@ ENDPOINTS = [
     ("GET", "/v1/energy/orders/667314605260804096"),
     ("POST", "/v1/addresses"),
     ("GET", "/v1/addresses"),
-    ("GET", "/v1/addresses/1"),
-    ("PUT", "/v1/addresses/1/label"),
-    ("PUT", "/v1/addresses/1/default"),
-    ("DELETE", "/v1/addresses/1"),
+    ("GET", MAIN_WALLET_PATH),
+    ("PUT", f"{MAIN_WALLET_PATH}/label"),
+    ("PUT", f"{MAIN_WALLET_PATH}/default"),
+    ("DELETE", MAIN_WALLET_PATH),
 ]
 
 
@@ -129,7 +131,7 @@ def test_disabling_and_enabling_through_the_control_plane(client: TestClient) ->
 @pytest.mark.parametrize(
     "path",
     ["/v1", "/v1/", "/v1/nothing", "/v1/wallet", "/v1/wallet/balance/", "/v1/energy/orders/1/cancel",
-     "/v1/addresses/1/label/x", "/v1//addresses", "/v1/users/me/extra"],
+     f"{MAIN_WALLET_PATH}/label/x", "/v1//addresses", "/v1/users/me/extra"],
 )
 @pytest.mark.parametrize("key", [None, DEMO_KEY, DISABLED_KEY, "junk"])
 def test_an_unknown_path_is_404_with_or_without_a_key(client: TestClient, path: str, key: str | None) -> None:
@@ -146,9 +148,9 @@ def test_an_unknown_path_is_404_with_or_without_a_key(client: TestClient, path: 
         ("PUT", "/v1/energy/orders", "GET, POST"),
         ("DELETE", "/v1/energy/orders/1", "GET"),
         ("PATCH", "/v1/addresses", "GET, POST"),
-        ("POST", "/v1/addresses/1", "GET, DELETE"),
-        ("GET", "/v1/addresses/1/label", "PUT"),
-        ("POST", "/v1/addresses/1/default", "PUT"),
+        ("POST", MAIN_WALLET_PATH, "GET, DELETE"),
+        ("GET", f"{MAIN_WALLET_PATH}/label", "PUT"),
+        ("POST", f"{MAIN_WALLET_PATH}/default", "PUT"),
     ],
 )
 @pytest.mark.parametrize("key", [None, DEMO_KEY])
@@ -189,7 +191,7 @@ def test_every_response_carries_the_rate_limit_headers(client: TestClient) -> No
         client.get("/v1/wallet/balance", headers=auth(DEMO_KEY)),
         client.get("/v1/wallet/balance"),
         client.get("/v1/nothing", headers=auth(DEMO_KEY)),
-        client.put("/v1/addresses/2/default", headers=auth(DEMO_KEY)),
+        client.put(f"{EXCHANGE_PATH}/default", headers=auth(DEMO_KEY)),
     ):
         assert response.headers["x-ratelimit-limit"] == "60"
         assert int(response.headers["x-ratelimit-remaining"]) >= 0

@@ -11,7 +11,10 @@ from starlette.testclient import TestClient
 
 from emulator import apis
 from emulator.config import DEFAULT_FIXTURES
+from emulator.core.clock import parse_iso
 from emulator.runtime import Emulator
+from emulator.usdtlowfee import tron
+from tests.conftest import START
 
 from .support import (
     DELAY_S,
@@ -238,9 +241,9 @@ def test_reset_restores_fixture_accounts_and_drops_created_ones(client: TestClie
     assert error_of(client.get("/v1/users/me", headers=auth(account["apiKey"]))) == (401, "UNAUTHORIZED")
     assert wallet(client, DEMO_KEY)["balanceSun"] == DEMO_BALANCE
     assert client.get("/v1/addresses", headers=auth(RICH_KEY)).json()["data"]["total"] == 0
-    # Address ids start again after the fixtures'.
+    # Ids start again after the fixtures': the frozen instant's first snowflake once more.
     created = client.post("/v1/addresses", headers=auth(RICH_KEY), json=body)
-    assert created.json()["data"]["id"] == 3
+    assert created.json()["data"]["id"] == tron.snowflake_at(parse_iso(START) // 1000)
 
 
 def test_health_lists_the_usdtlowfee_surface(client: TestClient) -> None:

@@ -308,7 +308,7 @@ def test_addresses_in_the_domain() -> None:
     assert (a.is_default, b.is_default) == (True, False)
     backend.delete_address(account, a.id)
     assert account.default_address is None and list(account.addresses) == [b.id]
-    assert backend.create_address(account, USDT_CONTRACT, "c", False, clock.now_us()).id == b.id + 1
+    assert backend.create_address(account, USDT_CONTRACT, "c", False, clock.now_us()).id == b.id + 2
     clock.advance(US_PER_S)
     backend.create_order(account, COLD, 65000, 1, clock.now_us())
     assert b.usage_count == 1 and b.last_used_us == T0 + US_PER_S
@@ -331,7 +331,8 @@ def test_fixture_accounts_keys_and_addresses_are_loaded() -> None:
     account = backend.accounts["a"]
     assert account.default_address is account.addresses[7]
     assert backend.keys.resolve("ak_live_" + "A" * 32, backend.accounts, clock) is account
-    assert backend.create_address(account, OTHER, "o", False, clock.now_us()).id == 8
+    # Address ids share the snowflake sequence: after every fixture id (here userId 2^60).
+    assert backend.create_address(account, OTHER, "o", False, clock.now_us()).id == 2**60 + 1
     # New users are issued after the fixture ids, whatever the clock says.
     assert funded(backend).user_id > 2**60
 

@@ -14,7 +14,17 @@ from emulator.runtime import Emulator
 from emulator.usdtlowfee.errors import CODES
 from emulator.usdtlowfee.models import DURATIONS, STATUSES
 
-from .support import COLD, DEMO_KEY, FAILING, MAIN_WALLET, RICH_KEY, USDT_CONTRACT, auth
+from .support import (
+    COLD,
+    DEMO_KEY,
+    EXCHANGE_PATH,
+    FAILING,
+    MAIN_WALLET,
+    MAIN_WALLET_PATH,
+    RICH_KEY,
+    USDT_CONTRACT,
+    auth,
+)
 
 PROPERTY = settings(
     max_examples=150,
@@ -82,7 +92,6 @@ def snapshot(emu: Emulator) -> Any:
         return (
             accounts,
             sorted(backend.orders),
-            backend.next_address_id,
             backend.snowflake.flake.last,
             emu.ids._rng.getstate(),
             len(backend.keys.records),
@@ -128,8 +137,9 @@ def test_raw_bodies(roomy: TestClient, roomy_emu: Emulator, raw: bytes, content_
         response = roomy.post(path, headers={**auth(DEMO_KEY), "Content-Type": content_type}, content=raw)
         check_envelope(response)
         assert response.status_code == 400
-    response = roomy.put("/v1/addresses/1/label", headers={**auth(DEMO_KEY), "Content-Type": content_type},
-                         content=raw)
+    response = roomy.put(
+        f"{MAIN_WALLET_PATH}/label", headers={**auth(DEMO_KEY), "Content-Type": content_type}, content=raw
+    )
     check_envelope(response)
     if response.status_code != 200:
         assert snapshot(roomy_emu) == before
@@ -158,7 +168,7 @@ def test_address_bodies(roomy: TestClient, roomy_emu: Emulator, body: dict[str, 
 @given(body=st.dictionaries(st.sampled_from(["label", "x"]), st.text(max_size=70) | json_values, max_size=2))
 def test_relabel_bodies(roomy: TestClient, roomy_emu: Emulator, body: dict[str, Any]) -> None:
     before = snapshot(roomy_emu)
-    response = roomy.put("/v1/addresses/2/label", headers=auth(DEMO_KEY), json=body)
+    response = roomy.put(f"{EXCHANGE_PATH}/label", headers=auth(DEMO_KEY), json=body)
     check_envelope(response)
     if response.status_code == 200:
         assert response.json()["data"]["label"] == body["label"]
