@@ -15,7 +15,7 @@ COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
     && pip install -r requirements.txt
 
-# The code, in place: emulator/config.py finds fixtures/default.json next to the package.
+# The code, in place: emulator/config.py finds emulator/data/default.json next to the package.
 COPY emulator ./emulator
 COPY fixtures ./fixtures
 

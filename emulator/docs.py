@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-SPECS = Path(__file__).resolve().parent / "specs"
+SPECS = resources.files("emulator") / "specs"
 DOCUMENTS = (("247xd", "247xd.json"), ("USDTLowFee", "usdtlowfee.json"), ("control plane", "control.json"))
 START = "<!-- inferred:start -->"
 END = "<!-- inferred:end -->"
@@ -50,7 +52,7 @@ def _markers(node: Any, path: list[str], found: list[tuple[list[str], dict[str, 
             _markers(value, [*path, str(index)], found)
 
 
-def inferred(specs: Path = SPECS) -> str:
+def inferred(specs: Traversable = SPECS) -> str:
     """The markdown list: per document, its rules first (document-level `x-rules`), then
     every other marked place, one line per distinct reason with all the places it covers."""
     out: list[str] = []
@@ -84,7 +86,7 @@ def section(readme: str) -> str:
     return readme[start:end].strip("\n") + "\n"
 
 
-def replaced(readme: str, specs: Path = SPECS) -> str:
+def replaced(readme: str, specs: Traversable = SPECS) -> str:
     start, end = readme.index(START) + len(START), readme.index(END)
     return readme[:start] + "\n" + inferred(specs) + readme[end:]
 

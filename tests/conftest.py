@@ -14,7 +14,7 @@ from emulator.runtime import Emulator
 
 START = "2025-01-15T10:30:00Z"
 
-# Fixed in fixtures/default.json.
+# Fixed in emulator/data/default.json.
 XD_DEMO_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
 
 
