@@ -6,7 +6,10 @@ version is the distribution's; the pytest plugin's fixtures work in a user's tes
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -102,3 +105,39 @@ def test_a_users_test_file_with_the_plugins_fixtures_passes(installed: Installed
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "4 passed" in result.stdout
+
+
+def tool_install(tool: str, installed: Installed, where: Path) -> Path:
+    """`pipx install WHEEL` / `uv tool install WHEEL` into scratch homes; their bin dir."""
+    bin_dir = where / "bin"
+    env = {**installed.env, "PATH": os.environ.get("PATH", "")}
+    del env["VIRTUAL_ENV"]
+    if tool == "pipx":
+        env |= {"PIPX_HOME": str(where / "pipx"), "PIPX_BIN_DIR": str(bin_dir)}
+        env["PIPX_MAN_DIR"] = str(where / "man")
+        command = [str(Path(sys.executable).parent / "pipx"), "install", "--python", sys.executable]
+    else:
+        from uv import find_uv_bin
+
+        env |= {"UV_TOOL_DIR": str(where / "tools"), "UV_TOOL_BIN_DIR": str(bin_dir)}
+        env["UV_PYTHON_DOWNLOADS"] = "never"  # the interpreter given, never one of uv's own
+        command = [find_uv_bin(), "tool", "install", "--python", sys.executable]
+    result = subprocess.run(
+        [*command, str(installed.wheel)], cwd=where, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return bin_dir
+
+
+@pytest.mark.parametrize("tool", ["pipx", "uv"])
+def test_installed_as_a_tool_it_serves_and_prints_its_version(
+    installed: Installed, tmp_path: Path, tool: str
+) -> None:
+    bin_dir = tool_install(tool, installed, tmp_path)
+    env = {name: value for name, value in installed.env.items() if name != "VIRTUAL_ENV"}
+    emulator = str(bin_dir / "emulator")
+    version = subprocess.run([emulator, "--version"], env=env, capture_output=True, text=True, timeout=30)
+    assert version.stdout.strip() == f"emulator {VERSION}", version.stderr
+    with serve(program=[emulator], cwd=str(tmp_path), base_env=env) as served:
+        balance = httpx.get(f"{served.url}/v1/wallet/balance", headers=ULF_DEMO).json()
+    assert balance["data"]["balanceSun"] == 100_000_000
