@@ -146,7 +146,9 @@ def wrk(name: str, url: str, args: argparse.Namespace, headers: dict[str, str] |
 
 def bench_fixtures(tmp: Path) -> Path:
     """The default fixtures with stock for any run length."""
-    doc = json.loads((ROOT / "fixtures" / "default.json").read_text("utf-8"))
+    from emulator.config import DEFAULT_FIXTURES
+
+    doc = json.loads(DEFAULT_FIXTURES.read_text("utf-8"))
     for service in doc["247xd"]["otpServices"]:
         for option in service["priceOptions"]:
             option["stock"] = 10**9

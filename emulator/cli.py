@@ -60,6 +60,9 @@ def build_parser() -> _Parser:
         help="keep the state in PATH, written before every write is answered; loaded at start-up, "
         "created from the fixtures when missing (env EMULATOR_STATE_FILE)",
     )
+    commands.add_parser(
+        "fixtures", help="print the default fixtures document: edit a copy, start with --fixtures PATH"
+    )
     return parser
 
 
@@ -132,10 +135,19 @@ def serve(args: argparse.Namespace) -> None:
     server.run(sockets=[sock])
 
 
+def print_fixtures() -> None:
+    from emulator.config import DEFAULT_FIXTURES
+
+    sys.stdout.buffer.write(DEFAULT_FIXTURES.read_bytes())
+    sys.stdout.flush()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         serve(args)
+    elif args.command == "fixtures":
+        print_fixtures()
 
 
 if __name__ == "__main__":

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from emulator.core.clock import parse_iso
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+# Package data, so that an installed wheel finds it (`emulator fixtures` prints it to edit).
+DEFAULT_FIXTURES: Traversable = resources.files("emulator").joinpath("data", "default.json")
 
 
 class ConfigError(ValueError):
@@ -23,7 +26,7 @@ class Config:
     seed: int | None = None
     clock_start_us: int | None = None
     clock_frozen: bool = False  # start (and reset to) a frozen clock, for deterministic runs
-    fixtures: Path = field(default_factory=lambda: DEFAULT_FIXTURES)
+    fixtures: Traversable = field(default_factory=lambda: DEFAULT_FIXTURES)
     rate_limit_247xd: int = 60
     rate_limit_usdtlowfee: int = 60
     log_level: str = "info"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-SPECS = Path(__file__).resolve().parent / "specs"
+SPECS = resources.files("emulator") / "specs"
 DOCUMENTS = (("247xd", "247xd.json"), ("USDTLowFee", "usdtlowfee.json"), ("control plane", "control.json"))
 HEADER = """\
 # Inferred rules, marker by marker
@@ -62,7 +64,7 @@ def _markers(node: Any, path: list[str], found: list[tuple[list[str], dict[str, 
             _markers(value, [*path, str(index)], found)
 
 
-def inferred(specs: Path = SPECS) -> str:
+def inferred(specs: Traversable = SPECS) -> str:
     """The markdown list: one section per document, its rules first (document-level
     `x-rules`), then every other marked place, one line per distinct reason."""
     out: list[str] = []
@@ -92,7 +94,7 @@ def inferred(specs: Path = SPECS) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def page(specs: Path = SPECS) -> str:
+def page(specs: Traversable = SPECS) -> str:
     """The whole of docs/inferred.md."""
     return HEADER + "\n" + inferred(specs)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import orjson
@@ -48,7 +48,8 @@ def from_document(doc: Any) -> Fixtures:
     return fixtures
 
 
-def load(path: Path) -> Fixtures:
+def load(path: Traversable) -> Fixtures:
+    """A file (`--fixtures PATH`) or the packaged defaults (`config.DEFAULT_FIXTURES`)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -8,7 +8,7 @@
 const BASE = (process.env.EMULATOR_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
 const XD247_URL = process.env.XD247_URL ?? `${BASE}/api/v1`; // vendor: https://247xd.com/api/v1
 const USDTLOWFEE_URL = process.env.USDTLOWFEE_URL ?? BASE; // vendor: https://api.usdtlowfee.com
-// The emulator's ready keys (fixtures/default.json): xd-demo and ulf-demo.
+// The emulator's ready keys (emulator/data/default.json): xd-demo and ulf-demo.
 const XD247_KEY = process.env.XD247_KEY ?? "247xd_3769736d6939931e6de10def20d9a2483134d0c1";
 const USDTLOWFEE_KEY = process.env.USDTLOWFEE_KEY ?? "ak_live_6xT3MweUDszReLuYfv1vnmFmb4x3enH4";
 

@@ -17,7 +17,7 @@ from typing import Any
 BASE = os.environ.get("EMULATOR_URL", "http://127.0.0.1:8080").rstrip("/")
 XD247_URL = os.environ.get("XD247_URL", f"{BASE}/api/v1")  # vendor: https://247xd.com/api/v1
 USDTLOWFEE_URL = os.environ.get("USDTLOWFEE_URL", BASE)  # vendor: https://api.usdtlowfee.com
-# The emulator's ready keys (fixtures/default.json): xd-demo and ulf-demo.
+# The emulator's ready keys (emulator/data/default.json): xd-demo and ulf-demo.
 XD247_KEY = os.environ.get("XD247_KEY", "247xd_3769736d6939931e6de10def20d9a2483134d0c1")
 USDTLOWFEE_KEY = os.environ.get("USDTLOWFEE_KEY", "ak_live_6xT3MweUDszReLuYfv1vnmFmb4x3enH4")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from emulator.testing.client import Account, EmulatorClient
 
-# fixtures/default.json: a test service whose SMS never arrives, 5 coins a number.
+# emulator/data/default.json: a test service whose SMS never arrives, 5 coins a number.
 OTP_NO_SMS = {
     "serviceId": "00000000-0000-4000-8000-000000000001",
     "priceOptionId": "00000000-0000-4000-8000-000000000011",

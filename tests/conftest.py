@@ -12,9 +12,11 @@ from emulator.config import Config
 from emulator.core.clock import parse_iso
 from emulator.runtime import Emulator
 
+from .wheel import Installed, install
+
 START = "2025-01-15T10:30:00Z"
 
-# Fixed in fixtures/default.json.
+# Fixed in emulator/data/default.json.
 XD_DEMO_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
 
 
@@ -27,3 +29,9 @@ def emu() -> Emulator:
 def client(emu: Emulator) -> Iterator[TestClient]:
     with TestClient(create_app(emulator=emu)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel installed in a fresh virtual environment (tests/wheel.py); built once."""
+    return install(tmp_path_factory.mktemp("installed"))

@@ -49,9 +49,17 @@ def read_banner(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[Served]:
-    environ = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    command = [sys.executable, "-m", "emulator", "serve", *args]
+def serve(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    program: list[str] | None = None,
+    base_env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`program` (default `python -m emulator` of this interpreter) `serve *args`, in
+    `base_env` (default this process's environment) updated with `env`."""
+    environ = {**(os.environ if base_env is None else base_env), "PYTHONUNBUFFERED": "1", **(env or {})}
+    command = [*(program or [sys.executable, "-m", "emulator"]), "serve", *args]
     if "--port" not in args and "EMULATOR_PORT" not in (env or {}):
         command += ["--port", "0"]
     process = subprocess.Popen(

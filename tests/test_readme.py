@@ -37,7 +37,7 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 INFERRED = DOCS / "inferred.md"
 README_LIMIT = 12_000
-SKIPPED = re.compile(r"^(make |docker |pip install)|\bemulator serve\b|pytest")
+SKIPPED = re.compile(r"^(make |docker |pip install|pip wheel|pipx |uv tool )|\bemulator serve\b|pytest")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```.*?^```", flags=re.S | re.M)
@@ -248,8 +248,8 @@ def run(served: Served, lines: list[str], cwd: Path) -> subprocess.CompletedProc
     # Each block starts from the fixtures, as after a fresh `make serve`.
     script = ["set -e", f"curl -sf -o /dev/null -X POST {served.url}/_emulator/reset"]
     script += [line.replace("http://127.0.0.1:8080", served.url) for line in lines]
-    # A scratch directory (snapshot.json lands there) that sees examples/ and fixtures/.
-    for shared in ("examples", "fixtures"):
+    # A scratch directory (snapshot.json lands there) that sees examples/.
+    for shared in ("examples",):
         if not (cwd / shared).exists():
             (cwd / shared).symlink_to(ROOT / shared)
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])

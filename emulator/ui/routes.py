@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -27,9 +27,13 @@ from emulator.core.journal import mask_key
 
 from .reader import ControlAnswer, ControlReader
 
-HERE = Path(__file__).parent
 PREFIX = "/_emulator/ui"
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+# Templates and static files are package data, found through the package (as installed).
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.PackageLoader("emulator.ui", "templates"), autoescape=jinja2.select_autoescape()
+    )
+)
 
 # How each move of an order is offered: its label and the one optional field the forced
 # transition takes (POST /_emulator/{api}/orders/{id}/transition). Which moves are shown
@@ -217,5 +221,5 @@ routes = [
     Route("/", root, methods=["GET"]),
     *[Route(f"{PREFIX}/{name}".rstrip("/"), page, methods=["GET"]) for name in PAGES],
     *[Route(f"{PREFIX}/fragments/{name}", fragment, methods=["GET"]) for name in FRAGMENTS],
-    Mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="ui-static"),
+    Mount(PREFIX + "/static", StaticFiles(packages=[("emulator.ui", "static")]), name="ui-static"),
 ]

@@ -1,6 +1,6 @@
 """Reads USDTLowFee's part of a fixtures document into fresh state specs.
 
-Fixtures are data (`fixtures/default.json`); this turns them into accounts, keys, saved
+Fixtures are data (`emulator/data/default.json`); this turns them into accounts, keys, saved
 addresses, the price table, the fulfilment delay and the documented failing inputs,
 refusing a malformed document with the path of the first bad field.
 """

@@ -1,6 +1,6 @@
 """Reads 247xd's part of a fixtures document into fresh state objects.
 
-Fixtures are data (`fixtures/default.json`); this turns them into accounts, keys and a
+Fixtures are data (`emulator/data/default.json`); this turns them into accounts, keys and a
 catalog, refusing a malformed document with the path of the first bad field.
 """
 

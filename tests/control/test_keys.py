@@ -15,7 +15,7 @@ from emulator.runtime import Emulator
 from .apis import APIS, ULF, XD, Api, control_error
 
 KEY_SHAPE = {"247xd": r"247xd_[0-9a-f]{40}", "usdtlowfee": r"ak_live_[0-9a-f]{32}"}
-EXPIRED_FIXTURE_KEY = {  # fixtures/default.json: the old-keys accounts
+EXPIRED_FIXTURE_KEY = {  # emulator/data/default.json: the old-keys accounts
     "247xd": ("247xd_1dc9eef8072c66a7ba858b9ff62b1c5803e98dc9", "xd-old-keys"),
     "usdtlowfee": ("ak_live_eeUj0Hguy64GFPzjQXo3fYTZ10n2Bn9K", "ulf-old-keys"),
 }

@@ -1,16 +1,16 @@
-"""Magic values (Stripe's test cards): documented inputs of fixtures/default.json that reach
+"""Magic values (Stripe's test cards): documented inputs of emulator/data/default.json that reach
 each unhappy outcome by the clock alone, without any control call but moving the clock."""
 
 from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from emulator.config import DEFAULT_FIXTURES
 from tests.usdtlowfee.support import DEMO_KEY as ULF_DEMO
 from tests.usdtlowfee.support import FAILING, FAILING_2, USDT_CONTRACT, order_body, wallet
 from tests.usdtlowfee.support import auth as ulf_auth
@@ -34,7 +34,7 @@ from .apis import control_error
 CANCELLED_LINK = "https://example.com/emulator/cancelled"
 PARTIAL_LINK = "https://example.com/emulator/partial-30"
 SLOW = "T9yD14Nj9j7xAB4dbGeiX9h8unkKLxmGkn"  # completes after 1 hour
-DEFAULT = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "default.json").read_text("utf-8"))
+DEFAULT = json.loads(DEFAULT_FIXTURES.read_text("utf-8"))
 
 
 def advance(client: TestClient, seconds: float) -> None:

@@ -1,4 +1,4 @@
-"""What the USDTLowFee tests share: fixture keys and ids (fixtures/default.json), helpers."""
+"""What the USDTLowFee tests share: fixture keys and ids (emulator/data/default.json), helpers."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from emulator.runtime import Emulator
 
-# Fixed keys of fixtures/default.json.
+# Fixed keys of emulator/data/default.json.
 DEMO = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"  # xd-demo, 500 coins
 RICH = "247xd_b8dea7c360f5addabe9d6dd532d8fadd55d62b2a"  # xd-rich, 100000 coins
 EMPTY = "247xd_61719260dbc78752e901ec2fa4bbfa5f1d408c3c"  # xd-empty, 0 coins
