@@ -29,9 +29,9 @@ from emulator.core.errors import FieldError
 from emulator.core.faults import Fault, FaultRegistry
 from emulator.core.ids import IdSource, set_random_state
 from emulator.runtime import Emulator
-from emulator.usdtlowfee import state as usdtlowfee_state
+from emulator.usdtlowfee import snapshot as usdtlowfee_state
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
-from emulator.xd247 import state as xd247_state
+from emulator.xd247 import snapshot as xd247_state
 from emulator.xd247.service import Xd247Backend
 
 VERSION = 1

@@ -27,10 +27,11 @@ from emulator.core.errors import FieldError
 from emulator.core.money import coins
 from emulator.core.statemachine import StateMachine
 from emulator.runtime import Emulator
-from emulator.usdtlowfee.models import ENERGY, EnergyOrder
-from emulator.usdtlowfee.models import Account as UlfAccount
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL
-from emulator.xd247.models import Account as XdAccount
+from emulator.usdtlowfee.account import Account as UlfAccount
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.usdtlowfee.orders import EnergyOrder
+from emulator.xd247.account import Account as XdAccount
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
 
 from .common import emulator_of, invalid, json
 

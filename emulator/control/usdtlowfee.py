@@ -12,8 +12,10 @@ from emulator.core import validate as v
 from emulator.core.auth import KeyRecord
 from emulator.core.errors import FieldError
 from emulator.core.statemachine import TransitionError
-from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
-from emulator.usdtlowfee.models import ENERGY, Account
+from emulator.core.validate import INT64_MAX
+from emulator.usdtlowfee.account import Account
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.usdtlowfee.fixtures import EMAIL_RE, price_table
 
 from .common import (
     ControlError,

@@ -11,7 +11,7 @@ from emulator.core.auth import KeyRecord
 from emulator.core.errors import FieldError
 from emulator.core.money import coins, to_hundredths
 from emulator.core.statemachine import TransitionError
-from emulator.xd247.models import Account
+from emulator.xd247.account import Account
 
 from .common import (
     ControlError,

@@ -15,14 +15,16 @@ from emulator.core.auth import AuthScheme
 from emulator.core.errors import ApiError, FieldError
 from emulator.core.ratelimit import RateLimiter
 from emulator.core.routing import Call, Route, Router
+from emulator.core.validate import INT64_MAX
 
-from . import errors, tron
-from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES, Account
+from . import errors
+from .account import Account
+from .energy import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES
+from .errors import KEY_PATTERN
 from .service import UsdtLowFeeBackend
+from .tron import address_field as _tron_address
 
 PREFIX = "/v1"
-KEY_PATTERN = r"ak_live_[A-Za-z0-9]{32}"
-INT64_MAX = 2**63 - 1
 # Path ids: canonical decimal only ("007", "1e3", "-1" are simply not one of yours: 404).
 _PATH_ID = re.compile(r"[1-9][0-9]{0,18}")
 # Query integers: optional minus, ASCII digits, no more than int64 can hold.
@@ -32,7 +34,6 @@ MAX_LIMIT = 100
 LABEL_MAX = 64
 _DURATIONS_TEXT = ", ".join(map(str, DURATIONS))
 _STATUSES_TEXT = ", ".join(STATUSES)
-_TRON_REASON = "must be a valid TRON address (34 characters, starting with T, valid base58check checksum)"
 
 
 def _path_id(call: Call, name: str, what: str) -> int:
@@ -43,15 +44,6 @@ def _path_id(call: Call, name: str, what: str) -> int:
     value = int(text)
     if value > INT64_MAX:
         raise errors.not_found(what)
-    return value
-
-
-def _tron_address(obj: dict[str, Any], name: str, path: str = "") -> str:
-    value = v.need(obj, name, path)
-    if not isinstance(value, str):
-        raise FieldError(path + name, "must be a string")
-    if not tron.is_address(value):
-        raise FieldError(path + name, _TRON_REASON)
     return value
 
 

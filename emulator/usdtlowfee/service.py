@@ -15,22 +15,14 @@ from emulator.core.ids import IdSource
 from emulator.core.money import div_ceil
 
 from . import errors, tron
+from .account import Account
+from .addresses import Address
+from .energy import DURATIONS, ENERGY, MAX_ENERGY, MIN_ENERGY, PRICE_UNIT_ENERGY
+from .errors import KEY_PREFIX
 from .fixtures import UsdtLowFeeFixtures
-from .models import (
-    DURATIONS,
-    ENERGY,
-    MAX_ENERGY,
-    MIN_ENERGY,
-    PRICE_UNIT_ENERGY,
-    Account,
-    Address,
-    EnergyOrder,
-    OrderBook,
-    OrderIndex,
-    trx_text,
-)
-
-KEY_PREFIX = "ak_live_"
+from .format import trx_text
+from .ledger import OrderBook
+from .orders import EnergyOrder, OrderIndex
 
 
 class UsdtLowFeeBackend:
@@ -136,7 +128,7 @@ class UsdtLowFeeBackend:
     ) -> EnergyOrder:
         # The routes validate first; these guard direct (domain) callers.
         if not tron.is_address(tron_address):
-            raise errors.validation("data.tronAddress", "must be a valid TRON address")
+            raise errors.validation("data.tronAddress", tron.INVALID)
         if not MIN_ENERGY <= energy_value <= MAX_ENERGY:
             raise errors.validation("data.energyValue", f"must be {MIN_ENERGY} to {MAX_ENERGY}")
         if duration_hours not in DURATIONS:
@@ -233,12 +225,10 @@ class UsdtLowFeeBackend:
     # --- banner -----------------------------------------------------------------------
     def ready_keys(self) -> list[tuple[str, str, str]]:
         """(account id, what it holds, key) for every usable fixture key, for the banner."""
-        now = self.clock.now_us()
         rows = []
-        for record in self.keys.records.values():
+        for record in self.keys.live(self.clock.now_us()):
             account = self.accounts[record.account_id]
-            if self.keys.resolve(record.key, now) is None or account.disabled:
-                continue
-            rows.append((account.id, trx_text(account.balance_sun), record.key))
+            if not account.disabled:
+                rows.append((account.id, trx_text(account.balance_sun), record.key))
         return rows
 

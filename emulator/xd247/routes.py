@@ -15,7 +15,7 @@ from emulator.core.ratelimit import RateLimiter
 from emulator.core.routing import Call, Route, Router
 
 from . import errors
-from .models import Account
+from .account import Account
 from .service import LINK_RE, Xd247Backend
 
 PREFIX = "/api/v1"
