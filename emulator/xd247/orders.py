@@ -70,6 +70,15 @@ class _OrderView:
     def refunded_amount(self, value: int) -> None:
         self.book.refunded[self.n] = value
 
+    def _stamped(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A read's closing fields (seed sections 6 and 7): the dates, then any refund."""
+        data["createdAt"] = iso_ms(self.created_us)
+        data["updatedAt"] = iso_ms(self.updated_us)
+        refunded = self.book.refunded[self.n]
+        if refunded != NOT_REFUNDED:
+            data["refundedAmount"] = coins(refunded)
+        return data
+
     def _move_to(self, status: str, at_us: int) -> None:
         self.status = status
         self.book.updated[self.n] = at_us
@@ -155,13 +164,8 @@ class OtpOrder(_OrderView):
             "price": coins(self.price),
             "otpCode": self.otp_code if status == "completed" else None,
             "expiresAt": iso_ms(self.expires_us),
-            "createdAt": iso_ms(self.created_us),
-            "updatedAt": iso_ms(self.updated_us),
         }
-        refunded = self.refunded_amount
-        if refunded is not None:
-            data["refundedAmount"] = coins(refunded)
-        return data
+        return self._stamped(data)
 
 
 class SocialOrder(_OrderView):
@@ -268,13 +272,8 @@ class SocialOrder(_OrderView):
             "startCount": delivery.start_count,
             "delivered": delivered,
             "remains": delivery.quantity - delivered,
-            "createdAt": iso_ms(self.created_us),
-            "updatedAt": iso_ms(self.updated_us),
         }
-        refunded = self.refunded_amount
-        if refunded is not None:
-            data["refundedAmount"] = coins(refunded)
-        return data
+        return self._stamped(data)
 
 
 class PremiumOrder(_OrderView):
