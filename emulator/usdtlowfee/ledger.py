@@ -13,8 +13,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
 from .energy import COMPLETED, ENERGY, PROCESSING, STATUSES
-from .format import ISO_CACHE as _ISO
-from .format import SUN_PER_TRX, iso
+from .format import ISO_CACHE, SUN_PER_TRX, iso
 
 if TYPE_CHECKING:
     from .account import Account
@@ -24,6 +23,9 @@ if TYPE_CHECKING:
 _CAN = {status: list(ENERGY.allowed(status)) for status in STATUSES}
 _CAN_PROCESSING, _CAN_COMPLETED, _CAN_FAILED = _CAN["processing"], _CAN["completed"], _CAN["failed"]
 
+# Bound by assignment, not import: CPython 3.11+ compiles a method call on an imported
+# name without LOAD_METHOD, and views call `_ISO.get` twice per row.
+_ISO = ISO_CACHE
 TXID_BYTES = 32  # a txid is 64 hex digits, kept as 32 bytes
 VIEW_CACHE = 1024  # terminal views kept rendered (about 1.5 KB each)
 VIEW_HOT = 100  # of an account's newest orders (the largest page)
