@@ -10,7 +10,7 @@ import orjson
 
 from emulator.core.errors import FieldError
 from emulator.usdtlowfee import fixtures as usdtlowfee_fixtures
-from emulator.xd247 import catalog as xd247_catalog
+from emulator.xd247 import fixtures as xd247_fixtures
 
 
 class FixturesError(ValueError):
@@ -21,9 +21,9 @@ class FixturesError(ValueError):
 class Fixtures:
     doc: dict[str, Any]
 
-    def xd247(self) -> xd247_catalog.Xd247Fixtures:
+    def xd247(self) -> xd247_fixtures.Xd247Fixtures:
         """Fresh objects every time: state built from them may change them (stock)."""
-        return xd247_catalog.parse(self.doc.get("247xd", {}))
+        return xd247_fixtures.parse(self.doc.get("247xd", {}))
 
     def usdtlowfee(self) -> usdtlowfee_fixtures.UsdtLowFeeFixtures:
         """Fresh objects every time, like xd247()."""

@@ -19,9 +19,9 @@ from emulator.core.clock import Clock
 from emulator.core.faults import FaultRegistry
 from emulator.core.ids import IdSource
 from emulator.core.journal import Journal, Redactor
-from emulator.usdtlowfee.fixtures import KEY_RE as USDTLOWFEE_KEY
+from emulator.usdtlowfee.errors import KEY_PATTERN as USDTLOWFEE_KEY
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
-from emulator.xd247.catalog import KEY_RE as XD247_KEY
+from emulator.xd247.errors import KEY_PATTERN as XD247_KEY
 from emulator.xd247.service import Xd247Backend
 
 
@@ -49,7 +49,7 @@ class Emulator:
         # Told (lock held) whenever a new domain is put in use: the app rebuilds its
         # request pipelines on it.
         self._listeners: list[Callable[[Domain], None]] = []
-        keys = Redactor((XD247_KEY.pattern, USDTLOWFEE_KEY.pattern))
+        keys = Redactor((XD247_KEY, USDTLOWFEE_KEY))
         self.journal = Journal(self.config.journal_size, keys)
         self.domain = self._fresh()
 

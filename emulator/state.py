@@ -30,8 +30,8 @@ from emulator.core.faults import Fault, FaultRegistry, FaultTarget
 from emulator.core.ids import IdSource, set_random_state
 from emulator.core.types import ASGIApp, Message, Receive, Scope, Send
 from emulator.runtime import Domain, Emulator
-from emulator.usdtlowfee import state as usdtlowfee_state
-from emulator.xd247 import state as xd247_state
+from emulator.usdtlowfee import snapshot as usdtlowfee_state
+from emulator.xd247 import snapshot as xd247_state
 
 VERSION = 1
 SECTIONS = ("version", "ids", "clock", "faults", "247xd", "usdtlowfee")

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core.statemachine import StateMachine
-from emulator.usdtlowfee.models import ENERGY
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
 
 from .common import json
 

@@ -22,15 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.core.clock import iso_ms
+from emulator.core.clock import clock_of, iso_ms
 from emulator.core.errors import FieldError
 from emulator.core.money import coins
 from emulator.core.statemachine import StateMachine
 from emulator.runtime import Emulator
-from emulator.usdtlowfee.models import ENERGY, EnergyOrder
-from emulator.usdtlowfee.models import Account as UlfAccount
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL
-from emulator.xd247.models import Account as XdAccount
+from emulator.usdtlowfee.account import Account as UlfAccount
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.usdtlowfee.orders import EnergyOrder
+from emulator.xd247.account import Account as XdAccount
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
 
 from .common import emulator_of, invalid, json
 
@@ -155,7 +156,7 @@ def _ulf_accounts(emu: Emulator, query: Query) -> list[UlfAccount]:
         account = backend.accounts.get(query.account_id)
         accounts = [] if account is None else [account]
     for account in accounts:  # every order involved at its current status, before filtering
-        account.settle(backend.clock_of(account).now_us())
+        account.settle(clock_of(account, backend.clock).now_us())
     return accounts
 
 
@@ -196,7 +197,7 @@ def select(emu: Emulator, query: Query) -> tuple[list[dict[str, Any]], bool]:
     if query.wants("247xd", _XD_MACHINES):
         for account in _xd_accounts(emu, query):
             if account.orders:
-                nows[account.id] = emu.xd247.clock_of(account).now_us()
+                nows[account.id] = clock_of(account, emu.xd247.clock).now_us()
                 streams.append(_xd_stream(emu, account, nows[account.id], query))
     if query.wants("usdtlowfee", _ULF_MACHINES):
         streams += [_ulf_stream(emu, a, query) for a in _ulf_accounts(emu, query) if a.rows]

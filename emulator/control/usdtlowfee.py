@@ -11,8 +11,10 @@ from starlette.routing import Route
 from emulator.core import validate as v
 from emulator.core.clock import clock_of
 from emulator.core.errors import FieldError
-from emulator.usdtlowfee.fixtures import EMAIL_RE, INT64_MAX, price_table
-from emulator.usdtlowfee.models import ENERGY, Account
+from emulator.core.validate import INT64_MAX
+from emulator.usdtlowfee.account import Account
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.usdtlowfee.fixtures import EMAIL_RE, price_table
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 
 from .common import (

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from emulator.core import validate as v
 from emulator.core.errors import FieldError
 from emulator.core.money import coins, to_hundredths
-from emulator.xd247.models import Account
+from emulator.xd247.account import Account
 
 from .common import (
     account_reads,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import validate
-from .clock import Clock, clock_of, instant_field, parse_iso
+from .clock import Clock, clock_of, instant_field, iso_us, parse_iso
 from .errors import FieldError
 from .types import Caller
 
@@ -48,6 +48,10 @@ class KeyRing:
         if record.expires_us is not None and clock_of(account, clock).now_us() >= record.expires_us:
             return None
         return account
+
+    def live(self, accounts: Mapping[str, A], clock: Clock) -> list[KeyRecord]:
+        """The keys that resolve now, each on its account's clock, in issue order."""
+        return [r for r in self.records.values() if self.resolve(r.key, accounts, clock) is not None]
 
     def keys_of(self, account_id: str) -> list[KeyRecord]:
         return [r for r in self.records.values() if r.account_id == account_id]
@@ -130,3 +134,16 @@ def restore_keys(
         expires = instant_field(raw, "expiresAt", where) if validate.optional(raw, "expiresAt") else None
         record = ring.add(key, owner, expires)
         record.revoked = validate.boolean(raw, "revoked", where) if "revoked" in raw else False
+
+
+def export_keys(ring: KeyRing) -> list[dict[str, Any]]:
+    """A state document's `keys` list: every key in issue order (what restore_keys reads)."""
+    return [
+        {
+            "key": r.key,
+            "accountId": r.account_id,
+            "expiresAt": None if r.expires_us is None else iso_us(r.expires_us),
+            "revoked": r.revoked,
+        }
+        for r in ring.records.values()
+    ]

@@ -191,3 +191,9 @@ def seconds_to_us(seconds: float | int) -> int:
     if scaled in (float("inf"), float("-inf")) or scaled != scaled:
         raise ValueError("is too large")
     return round(scaled)
+
+
+def us_to_seconds(us: int) -> int | float:
+    """Microseconds as the seconds a document shows: whole when they are, else fractional."""
+    whole, rest = divmod(us, US_PER_S)
+    return whole if not rest else us / US_PER_S

@@ -7,11 +7,14 @@ Booleans are not integers; integers are not strings.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from .errors import FieldError
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The largest integer a field may hold: ids, amounts and counts are int64 at the vendors.
+INT64_MAX = 2**63 - 1
 _MISSING = object()
 
 
@@ -104,3 +107,17 @@ def objects(
             raise FieldError(where, "must be an object")
         out.append((where + ".", item))
     return out
+
+
+def items(obj: dict[str, Any], field: str, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """An optional list of objects (a fixtures document may leave any list out)."""
+    return objects(obj, field, path, required=False)
+
+
+def unique(values: Iterable[Hashable], path: str, *, noun: str = "") -> None:
+    """FieldError at `path` for the first value listed twice ("{noun}{value} is used twice")."""
+    seen: set[Hashable] = set()
+    for value in values:
+        if value in seen:
+            raise FieldError(path, f"{noun}{value} is used twice")
+        seen.add(value)

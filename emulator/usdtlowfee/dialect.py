@@ -12,8 +12,7 @@ from emulator.core.dialect import Dialect
 from emulator.core.errors import ApiError
 
 from . import errors
-from .fixtures import KEY_RE
-from .models import Account
+from .account import Account
 
 
 def _ok(data: Any) -> bytes:
@@ -35,7 +34,7 @@ def _endpoint_not_found() -> ApiError:
 DIALECT = Dialect(
     name="usdtlowfee",
     prefix="/v1",
-    scheme=AuthScheme("ApiKey", KEY_RE.pattern),
+    scheme=AuthScheme("ApiKey", errors.KEY_PATTERN),
     render_ok=_ok,
     render_error=_error,
     refusal=_refusal,

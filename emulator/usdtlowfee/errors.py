@@ -7,7 +7,15 @@ SPEC (inferred) codes: 400 VALIDATION_ERROR, 400 BAD_REQUEST, 401 UNAUTHORIZED,
 
 from __future__ import annotations
 
+import re
+
 from emulator.core.errors import ApiError, FieldError
+
+# SPEC (inferred): an API key is ak_live_ and 32 letters or digits (the emulator issues hex).
+KEY_PREFIX = "ak_live_"
+KEY_PATTERN = KEY_PREFIX + "[A-Za-z0-9]{32}"
+KEY_RE = re.compile(KEY_PATTERN)
+KEY_SHAPE = "ak_live_ followed by 32 letters or digits"
 
 CODES = (
     "VALIDATION_ERROR",

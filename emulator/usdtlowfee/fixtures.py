@@ -15,13 +15,13 @@ from emulator.core import validate as v
 from emulator.core.auth import KeySpec, key_specs
 from emulator.core.clock import parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
+from emulator.core.validate import INT64_MAX
 
 from . import tron
-from .models import DURATIONS
+from .energy import DURATIONS
+from .errors import KEY_RE, KEY_SHAPE
 
-KEY_RE = re.compile(r"ak_live_[A-Za-z0-9]{32}")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-INT64_MAX = 2**63 - 1
 # Seed, GET /v1/energy/orders/:id example: completedAt is 5 s after createdAt.
 DEFAULT_DELAY_S = 5
 MAX_DELAY_S = 366 * 86_400
@@ -67,10 +67,6 @@ class UsdtLowFeeFixtures:
     slow: dict[str, int] = field(default_factory=dict)  # tronAddress -> its own fulfilment delay
 
 
-def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    return v.objects(obj, name, path, required=False)
-
-
 def _instant(obj: dict[str, Any], name: str, path: str) -> int:
     try:
         return parse_iso(v.need(obj, name, path))
@@ -83,29 +79,12 @@ def _flag(obj: dict[str, Any], name: str, path: str, default: bool) -> bool:
 
 
 def address_of(obj: dict[str, Any], name: str, path: str) -> str:
-    value = v.need(obj, name, path)
-    if not isinstance(value, str):
-        raise FieldError(path + name, "must be a string")
-    if not tron.is_address(value):
-        raise FieldError(path + name, "must be a valid TRON address")
-    return value
-
-
-def _unique(values: list[Any], what: str) -> None:
-    seen: set[Any] = set()
-    for item in values:
-        if item in seen:
-            raise FieldError(what, f"{item} is used twice")
-        seen.add(item)
-
-
-def _keys(raw: dict[str, Any], where: str) -> list[KeySpec]:
-    return key_specs(raw, where, KEY_RE, "ak_live_ followed by 32 letters or digits")
+    return tron.address_field(obj, name, path, tron.INVALID)
 
 
 def _addresses(raw: dict[str, Any], where: str, created_us: int) -> list[AddressSpec]:
     out = []
-    for awhere, araw in _items(raw, "addresses", where):
+    for awhere, araw in v.items(raw, "addresses", where):
         out.append(
             AddressSpec(
                 id=v.integer(araw, "id", awhere, low=1, high=INT64_MAX),
@@ -117,7 +96,7 @@ def _addresses(raw: dict[str, Any], where: str, created_us: int) -> list[Address
                 created_us=_instant(araw, "createdAt", awhere) if "createdAt" in araw else created_us,
             )
         )
-    _unique([a.tron_address for a in out], where + "addresses")
+    v.unique([a.tron_address for a in out], where + "addresses")
     if sum(a.is_default for a in out) > 1:
         raise FieldError(where + "addresses", "at most one address may be the default")
     return out
@@ -127,7 +106,7 @@ def _prices(doc: dict[str, Any], path: str) -> dict[int, int]:
     if "prices" not in doc:
         return dict(DEFAULT_PRICES)
     prices: dict[int, int] = {}
-    for where, raw in _items(doc, "prices", path):
+    for where, raw in v.items(doc, "prices", path):
         hours = v.integer(raw, "durationHours", where)
         if hours not in DURATIONS:
             raise FieldError(where + "durationHours", f"must be one of {', '.join(map(str, DURATIONS))}")
@@ -153,13 +132,13 @@ def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
         if delay > MAX_DELAY_S:
             raise FieldError(path + "fulfilmentDelaySeconds", f"must be at most {MAX_DELAY_S}")
         out.fulfilment_delay_us = seconds_to_us(delay)
-    for where, raw in _items(doc, "failingAddresses", path):
+    for where, raw in v.items(doc, "failingAddresses", path):
         address = address_of(raw, "tronAddress", where)
         if address in out.failing:
             raise FieldError(where + "tronAddress", f"{address} is listed twice")
         reason = v.string(raw, "reason", where, max_len=200) if "reason" in raw else DEFAULT_FAILURE
         out.failing[address] = reason
-    for where, raw in _items(doc, "slowAddresses", path):
+    for where, raw in v.items(doc, "slowAddresses", path):
         address = address_of(raw, "tronAddress", where)
         if address in out.slow:
             raise FieldError(where + "tronAddress", f"{address} is listed twice")
@@ -167,7 +146,7 @@ def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
         if delay > MAX_DELAY_S:
             raise FieldError(where + "delaySeconds", f"must be at most {MAX_DELAY_S}")
         out.slow[address] = seconds_to_us(delay)
-    for where, raw in _items(doc, "accounts", path):
+    for where, raw in v.items(doc, "accounts", path):
         email = v.string(raw, "email", where, max_len=254)
         if EMAIL_RE.fullmatch(email) is None:
             raise FieldError(where + "email", "must be an email address")
@@ -182,12 +161,12 @@ def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
                 balance_sun=v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX),
                 disabled=_flag(raw, "disabled", where, False),
                 label=v.string(raw, "label", where, max_len=200) if v.optional(raw, "label") else "",
-                keys=_keys(raw, where),
+                keys=key_specs(raw, where, KEY_RE, KEY_SHAPE),
                 addresses=_addresses(raw, where, created),
             )
         )
-    _unique([a.id for a in out.accounts], path + "accounts[].id")
-    _unique([a.user_id for a in out.accounts], path + "accounts[].userId")
-    _unique([k.key for a in out.accounts for k in a.keys], path + "accounts[].keys")
-    _unique([x.id for a in out.accounts for x in a.addresses], path + "accounts[].addresses[].id")
+    v.unique([a.id for a in out.accounts], path + "accounts[].id")
+    v.unique([a.user_id for a in out.accounts], path + "accounts[].userId")
+    v.unique([k.key for a in out.accounts for k in a.keys], path + "accounts[].keys")
+    v.unique([x.id for a in out.accounts for x in a.addresses], path + "accounts[].addresses[].id")
     return out

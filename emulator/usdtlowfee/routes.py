@@ -9,12 +9,13 @@ from urllib.parse import parse_qsl
 from emulator.core import validate as v
 from emulator.core.errors import FieldError
 from emulator.core.routing import Call, Route, Router
+from emulator.core.validate import INT64_MAX
 
-from . import errors, tron
-from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES
+from . import errors
+from .energy import DURATIONS, MAX_ENERGY, MIN_ENERGY, ORDER_TYPES, STATUSES
 from .service import UsdtLowFeeBackend
+from .tron import address_field as _tron_address
 
-INT64_MAX = 2**63 - 1
 # Path ids: canonical decimal only ("007", "1e3", "-1" are simply not one of yours: 404).
 _PATH_ID = re.compile(r"[1-9][0-9]{0,18}")
 # Query integers: optional minus, ASCII digits, no more than int64 can hold.
@@ -25,7 +26,6 @@ MAX_LIMIT = 100
 LABEL_MAX = 64
 _DURATIONS_TEXT = ", ".join(map(str, DURATIONS))
 _STATUSES_TEXT = ", ".join(STATUSES)
-_TRON_REASON = "must be a valid TRON address (34 characters, starting with T, valid base58check checksum)"
 
 
 def _path_id(call: Call, name: str, what: str) -> int:
@@ -36,15 +36,6 @@ def _path_id(call: Call, name: str, what: str) -> int:
     value = int(text)
     if value > INT64_MAX:
         raise errors.not_found(what)
-    return value
-
-
-def _tron_address(obj: dict[str, Any], name: str, path: str = "") -> str:
-    value = v.need(obj, name, path)
-    if not isinstance(value, str):
-        raise FieldError(path + name, "must be a string")
-    if not tron.is_address(value):
-        raise FieldError(path + name, _TRON_REASON)
     return value
 
 

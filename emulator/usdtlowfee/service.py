@@ -10,27 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core.auth import KeyRing
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, clock_of
 from emulator.core.ids import IdSource
 from emulator.core.money import div_ceil
 
 from . import errors, tron
+from .account import Account
+from .addresses import Address
+from .energy import DURATIONS, ENERGY, MAX_ENERGY, MIN_ENERGY, PRICE_UNIT_ENERGY
+from .errors import KEY_PREFIX
 from .fixtures import UsdtLowFeeFixtures
-from .models import (
-    DURATIONS,
-    ENERGY,
-    MAX_ENERGY,
-    MIN_ENERGY,
-    PRICE_UNIT_ENERGY,
-    Account,
-    Address,
-    EnergyOrder,
-    OrderBook,
-    OrderIndex,
-    trx_text,
-)
-
-KEY_PREFIX = "ak_live_"
+from .format import trx_text
+from .ledger import OrderBook
+from .orders import EnergyOrder, OrderIndex
 
 
 class UsdtLowFeeBackend:
@@ -83,9 +75,6 @@ class UsdtLowFeeBackend:
     def _keep_account(self, account: Account) -> None:
         self.accounts[account.id] = account
 
-    def clock_of(self, account: Account) -> Clock:
-        return account.clock or self.clock
-
     def new_key(self) -> str:
         # SPEC (inferred): 32 letters and digits; the emulator issues lowercase hex.
         return KEY_PREFIX + self.ids.hex(32)
@@ -137,7 +126,7 @@ class UsdtLowFeeBackend:
     ) -> EnergyOrder:
         # The routes validate first; these guard direct (domain) callers.
         if not tron.is_address(tron_address):
-            raise errors.validation("data.tronAddress", "must be a valid TRON address")
+            raise errors.validation("data.tronAddress", tron.INVALID)
         if not MIN_ENERGY <= energy_value <= MAX_ENERGY:
             raise errors.validation("data.energyValue", f"must be {MIN_ENERGY} to {MAX_ENERGY}")
         if duration_hours not in DURATIONS:
@@ -186,7 +175,7 @@ class UsdtLowFeeBackend:
             raise KeyError(order_id)
         order = EnergyOrder(self.book, row)
         account = order.account
-        now_us = self.clock_of(account).now_us()
+        now_us = clock_of(account, self.clock).now_us()
         account.settle(now_us)
         ENERGY.check(order.status, target)  # TransitionError, unknown targets included
         if reason is not None and target != "failed":
@@ -196,7 +185,7 @@ class UsdtLowFeeBackend:
 
     def view(self, order: EnergyOrder) -> dict[str, Any]:
         account = order.account
-        account.settle(self.clock_of(account).now_us())
+        account.settle(clock_of(account, self.clock).now_us())
         return order.view()
 
     # --- saved addresses ------------------------------------------------------------
@@ -234,10 +223,9 @@ class UsdtLowFeeBackend:
     def ready_keys(self) -> list[tuple[str, str, str]]:
         """(account id, what it holds, key) for every usable fixture key, for the banner."""
         rows = []
-        for record in self.keys.records.values():
+        for record in self.keys.live(self.accounts, self.clock):
             account = self.accounts[record.account_id]
-            if self.keys.resolve(record.key, self.accounts, self.clock) is None or account.disabled:
-                continue
-            rows.append((account.id, trx_text(account.balance_sun), record.key))
+            if not account.disabled:
+                rows.append((account.id, trx_text(account.balance_sun), record.key))
         return rows
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import base58
 
+from emulator.core import validate as v
+from emulator.core.errors import FieldError
 from emulator.core.ids import Snowflake
 
 ADDRESS_VERSION = 0x41
@@ -35,6 +38,21 @@ def is_address(text: str) -> bool:
     except ValueError:
         return False
     return len(payload) == 21 and payload[0] == ADDRESS_VERSION
+
+
+INVALID = "must be a valid TRON address"
+# Requests get the shape spelled out; documents (fixtures, state) the short reason.
+INVALID_SPELLED_OUT = INVALID + " (34 characters, starting with T, valid base58check checksum)"
+
+
+def address_field(obj: dict[str, Any], name: str, path: str = "", reason: str = INVALID_SPELLED_OUT) -> str:
+    """A TRON address field of a body or document; FieldError names the field."""
+    value = v.need(obj, name, path)
+    if not isinstance(value, str):
+        raise FieldError(path + name, "must be a string")
+    if not is_address(value):
+        raise FieldError(path + name, reason)
+    return value
 
 
 def address_from_bytes(account: bytes) -> str:

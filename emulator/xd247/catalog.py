@@ -1,211 +1,120 @@
-"""Reads 247xd's part of a fixtures document into fresh state objects.
+"""247xd's catalog: what can be ordered, at what price and stock, and how it behaves.
 
-Fixtures are data (`emulator/data/default.json`); this turns them into accounts, keys and a
-catalog, refusing a malformed document with the path of the first bad field.
+OTP services hold price options, social services hold options, premium services are
+ordered directly. Each orderable item knows its service and its place (`number`) in its
+kind's list in the order book, so an order row keeps a 4-byte index, not a reference.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import random
+from dataclasses import dataclass
 from typing import Any
 
-from emulator.core import validate as v
-from emulator.core.auth import KeySpec, key_specs
-from emulator.core.clock import US_PER_S, seconds_to_us
-from emulator.core.errors import FieldError
-from emulator.core.money import to_hundredths
-
-from .models import OtpService, PremiumService, PriceOption, SocialOption, SocialService
-
-KEY_RE = re.compile(r"247xd_[A-Za-z0-9]{40}")
-DEFAULT_OTP_EXPIRY_S = 20 * 60  # SPEC: 20 minutes after creation (inferred default)
-# Delays and expiries are added to the clock and rendered as dates: keep them bounded.
-MAX_SECONDS = 100 * 366 * 86_400
-CREDENTIAL_FIELDS = ("email", "username", "password", "pin", "profile")
+from emulator.core.money import coins
 
 
 @dataclass(slots=True)
-class AccountSpec:
+class PriceOption:
     id: str
-    coins: int
-    banned: bool
-    label: str
-    keys: list[KeySpec]
+    name: str
+    price: int  # hundredths of a coin
+    stock: int
+    sms_delay_us: int | None  # None: the SMS never arrives
+    phone_pattern: str = "08########"
+    service_id: str = ""
+    expires_us: int = 0  # how long its orders wait for their SMS (the service's setting)
+    number: int = -1  # its place in its kind's list in the order book
+
+    def phone_number(self, rng: random.Random) -> int:
+        """A number of the pattern (each # a digit) from Faker's seeded generator, as an
+        integer (shown zero-padded to the pattern's length). One draw, not Faker's
+        per-character numerify: this is on the order path."""
+        pattern = self.phone_pattern
+        hashes = pattern.count("#")
+        scale: int = 10**hashes
+        draw = rng.randrange(scale)
+        if pattern.endswith("#" * hashes):
+            return int(pattern[: len(pattern) - hashes] or "0") * scale + draw
+        digits = iter(f"{draw:0{hashes}d}")
+        return int("".join(next(digits) if c == "#" else c for c in pattern))
+
+    def view(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "price": coins(self.price), "stock": self.stock}
 
 
 @dataclass(slots=True)
-class Xd247Fixtures:
-    accounts: list[AccountSpec] = field(default_factory=list)
-    otp: list[OtpService] = field(default_factory=list)
-    social: list[SocialService] = field(default_factory=list)
-    premium: list[PremiumService] = field(default_factory=list)
-    # Magic social links: link -> (outcome, deliveredPercent); see _magic_links.
-    magic_links: dict[str, tuple[str, int]] = field(default_factory=dict)
+class OtpService:
+    id: str
+    name: str
+    expires_us: int  # how long an order waits for its SMS
+    price_options: list[PriceOption]
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "priceOptions": [option.view() for option in self.price_options],
+        }
 
 
-def _coins(obj: dict[str, Any], name: str, path: str) -> int:
-    try:
-        return to_hundredths(v.need(obj, name, path))
-    except ValueError as exc:
-        raise FieldError(path + name, str(exc)) from None
+@dataclass(slots=True)
+class SocialOption:
+    id: str
+    name: str
+    price_per_1000: int  # hundredths
+    min: int
+    max: int
+    start_delay_us: int
+    per_minute: int | None  # None: delivery never progresses
+    service_id: str = ""
+    number: int = -1
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "pricePer1000": coins(self.price_per_1000),
+            "min": self.min,
+            "max": self.max,
+        }
 
 
-def _seconds(obj: dict[str, Any], name: str, path: str, default: float | None) -> int | None:
-    if name not in obj:
-        return None if default is None else seconds_to_us(default)
-    if obj[name] is None:
-        return None
-    seconds = v.number(obj, name, path, low=0)
-    if seconds > MAX_SECONDS:
-        raise FieldError(path + name, f"must be at most {MAX_SECONDS} (100 years)")
-    return seconds_to_us(seconds)
+@dataclass(slots=True)
+class SocialService:
+    id: str
+    name: str
+    platform: str
+    options: list[SocialOption]
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "platform": self.platform,
+            "options": [option.view() for option in self.options],
+        }
 
 
-PHONE_PATTERN_RE = re.compile(r"[0-9][0-9#]{3,14}")
+@dataclass(slots=True)
+class PremiumService:
+    id: str
+    name: str
+    price: int
+    stock: int
+    duration_days: int
+    credential_fields: tuple[str, ...]
+    number: int = -1
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "price": coins(self.price),
+            "stock": self.stock,
+            "durationDays": self.duration_days,
+        }
 
 
-def _phone_pattern(obj: dict[str, Any], where: str) -> str:
-    """Digits and # (one random digit each), starting with a digit: a number is kept as
-    an integer and shown zero-padded to the pattern's length."""
-    if "phonePattern" not in obj:
-        return "08########"
-    pattern = v.string(obj, "phonePattern", where)
-    if PHONE_PATTERN_RE.fullmatch(pattern) is None:
-        raise FieldError(where + "phonePattern", "must be 4 to 15 digits or #, starting with a digit")
-    return pattern
-
-
-MAGIC_OUTCOMES = ("cancelled", "partial")
-
-
-def _magic_links(doc: dict[str, Any], path: str) -> dict[str, tuple[str, int]]:
-    """Social order links that end unhappily by themselves (Stripe's test cards): an order
-    to a "cancelled" link is cancelled at the instant it would start, nothing delivered; one
-    to a "partial" link delivers at its option's rate until deliveredPercent of the quantity
-    (rounded down) is delivered, and ends partial at that instant. Matched exactly."""
-    links: dict[str, tuple[str, int]] = {}
-    for where, raw in _items(doc, "magicLinks", path):
-        link = v.string(raw, "link", where, max_len=2048)
-        if not link.lower().startswith(("http://", "https://")) or any(c.isspace() for c in link):
-            raise FieldError(where + "link", "must be an http(s) URL")
-        if link in links:
-            raise FieldError(where + "link", f"{link} is listed twice")
-        outcome = v.string(raw, "outcome", where)
-        if outcome not in MAGIC_OUTCOMES:
-            raise FieldError(where + "outcome", 'must be "cancelled" or "partial"')
-        percent = 0
-        if outcome == "partial":
-            percent = v.integer(raw, "deliveredPercent", where, low=0, high=99)
-        links[link] = (outcome, percent)
-    return links
-
-
-def _items(obj: dict[str, Any], name: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    return v.objects(obj, name, path, required=False)
-
-
-def _unique(ids: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for item in ids:
-        if item in seen:
-            raise FieldError(what, f"id {item} is used twice")
-        seen.add(item)
-
-
-def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
-    out = Xd247Fixtures()
-    for where, raw in _items(doc, "accounts", path):
-        keys = key_specs(raw, where, KEY_RE, "247xd_ followed by 40 letters or digits")
-        out.accounts.append(
-            AccountSpec(
-                id=v.string(raw, "id", where, max_len=64),
-                coins=_coins(raw, "coins", where),
-                banned=v.boolean(raw, "banned", where) if "banned" in raw else False,
-                label=v.string(raw, "label", where) if v.optional(raw, "label") else "",
-                keys=keys,
-            )
-        )
-    for where, raw in _items(doc, "otpServices", path):
-        expiry = _seconds(raw, "expiresInSeconds", where, DEFAULT_OTP_EXPIRY_S)
-        service_expiry = expiry if expiry is not None else DEFAULT_OTP_EXPIRY_S * US_PER_S
-        service_id = v.uuid_string(raw, "id", where)
-        options = [
-            PriceOption(
-                id=v.uuid_string(o, "id", ow),
-                name=v.string(o, "name", ow),
-                price=_coins(o, "price", ow),
-                stock=v.integer(o, "stock", ow, low=0),
-                sms_delay_us=_seconds(o, "smsDelaySeconds", ow, 30),
-                phone_pattern=_phone_pattern(o, ow),
-                service_id=service_id,
-                expires_us=service_expiry,
-            )
-            for ow, o in _items(raw, "priceOptions", where)
-        ]
-        out.otp.append(
-            OtpService(
-                id=service_id,
-                name=v.string(raw, "name", where),
-                expires_us=service_expiry,
-                price_options=options,
-            )
-        )
-    for where, raw in _items(doc, "socialServices", path):
-        social_id = v.uuid_string(raw, "id", where)
-        social_options: list[SocialOption] = []
-        for ow, o in _items(raw, "options", where):
-            low = v.integer(o, "min", ow, low=1)
-            high = v.integer(o, "max", ow, low=low)
-            per_minute = None if o.get("deliveryPerMinute") is None else v.integer(
-                o, "deliveryPerMinute", ow, low=1
-            )
-            social_options.append(
-                SocialOption(
-                    id=v.uuid_string(o, "id", ow),
-                    name=v.string(o, "name", ow),
-                    price_per_1000=_coins(o, "pricePer1000", ow),
-                    min=low,
-                    max=high,
-                    start_delay_us=_seconds(o, "startDelaySeconds", ow, 60) or 0,
-                    per_minute=per_minute,
-                    service_id=social_id,
-                )
-            )
-        out.social.append(
-            SocialService(
-                id=social_id,
-                name=v.string(raw, "name", where),
-                platform=v.string(raw, "platform", where),
-                options=social_options,
-            )
-        )
-    for where, raw in _items(doc, "premiumServices", path):
-        fields: tuple[str, ...] = ("email", "password")
-        if "credentials" in raw:
-            listed = v.list_of(raw, "credentials", where)
-            if not listed or any(f not in CREDENTIAL_FIELDS for f in listed):
-                raise FieldError(where + "credentials", f"must list some of {list(CREDENTIAL_FIELDS)}")
-            fields = tuple(listed)
-        out.premium.append(
-            PremiumService(
-                id=v.uuid_string(raw, "id", where),
-                name=v.string(raw, "name", where),
-                price=_coins(raw, "price", where),
-                stock=v.integer(raw, "stock", where, low=0),
-                duration_days=v.integer(raw, "durationDays", where, low=1),
-                credential_fields=fields,
-            )
-        )
-    out.magic_links = _magic_links(doc, path)
-    _unique([a.id for a in out.accounts], path + "accounts")
-    _unique([k.key for a in out.accounts for k in a.keys], path + "accounts[].keys")
-    _unique(
-        [s.id for s in out.otp]
-        + [o.id for s in out.otp for o in s.price_options]
-        + [s.id for s in out.social]
-        + [o.id for s in out.social for o in s.options]
-        + [s.id for s in out.premium],
-        path + "catalog",
-    )
-    return out
+# What has a price: an order's item.
+CatalogItem = PriceOption | SocialOption | PremiumService

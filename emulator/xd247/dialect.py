@@ -12,8 +12,7 @@ from emulator.core.dialect import Dialect
 from emulator.core.errors import ApiError
 
 from . import errors
-from .catalog import KEY_RE
-from .models import Account
+from .account import Account
 
 
 def _ok(data: Any) -> bytes:
@@ -35,7 +34,7 @@ def _fault(status: int, code: str | None, message: str | None, retry_after: int)
 DIALECT = Dialect(
     name="247xd",
     prefix="/api/v1",
-    scheme=AuthScheme("Bearer", KEY_RE.pattern),
+    scheme=AuthScheme("Bearer", errors.KEY_PATTERN),
     render_ok=_ok,
     render_error=_error,
     refusal=_refusal,

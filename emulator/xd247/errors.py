@@ -7,7 +7,15 @@ method -> 405 with code BAD_REQUEST.
 
 from __future__ import annotations
 
+import re
+
 from emulator.core.errors import ApiError, FieldError
+
+# An API key: 247xd_ and 40 letters or digits (the emulator issues hex).
+KEY_PREFIX = "247xd_"
+KEY_PATTERN = KEY_PREFIX + "[A-Za-z0-9]{40}"
+KEY_RE = re.compile(KEY_PATTERN)
+KEY_SHAPE = "247xd_ followed by 40 letters or digits"
 
 # Seed section 9, word for word where it gives them.
 MESSAGES = {

@@ -7,31 +7,22 @@ never leaves a partial write. Callers hold the emulator lock.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from emulator.core.auth import KeyRing
-from emulator.core.clock import Clock
+from emulator.core.clock import Clock, clock_of
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, div_half_up
 from emulator.core.statemachine import TransitionError
 
 from . import errors
-from .catalog import Xd247Fixtures
-from .models import (
-    OTP_KIND,
-    PREMIUM_KIND,
-    SOCIAL_KIND,
-    Account,
-    Order,
-    OrderBook,
-    OtpOrder,
-    PremiumOrder,
-    PremiumService,
-    PriceOption,
-    SocialExtra,
-    SocialOption,
-    SocialOrder,
-)
+from .account import Account
+from .catalog import CatalogItem, PremiumService, PriceOption, SocialOption
+from .errors import KEY_PREFIX
+from .fixtures import Xd247Fixtures
+from .ledger import OTP_KIND, PREMIUM_KIND, SOCIAL_KIND, OrderBook, SocialDelivery
+from .orders import Order, OtpOrder, PremiumOrder, SocialOrder
 
 # An http(s) URL without ASCII whitespace, spelled out so emulator/specs/247xd.json can say
 # exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
@@ -46,14 +37,13 @@ class Xd247Backend:
         self.keys = KeyRing()
         self.accounts: dict[str, Account] = {}
         self.account_list: list[Account] = []  # by Account.number
-        items: list[Any] = [
-            *(o for s in fixtures.otp for o in s.price_options),
-            *(o for s in fixtures.social for o in s.options),
-            *fixtures.premium,
-        ]
-        for number, item in enumerate(items):
-            item.number = number
-        self.orders = OrderBook(ids, self.account_list, items)
+        price_options = [o for s in fixtures.otp for o in s.price_options]
+        social_options = [o for s in fixtures.social for o in s.options]
+        kinds: tuple[Sequence[CatalogItem], ...] = (price_options, social_options, fixtures.premium)
+        for items in kinds:
+            for number, item in enumerate(items):
+                item.number = number
+        self.orders = OrderBook(ids, self.account_list, price_options, social_options, fixtures.premium)
         self.otp_services = fixtures.otp
         self.social_services = fixtures.social
         self.premium_services = fixtures.premium
@@ -71,9 +61,6 @@ class Xd247Backend:
                 self.keys.add(key.key, spec.id, key.expires_us).revoked = key.revoked
 
     # --- accounts -------------------------------------------------------------------
-    def clock_of(self, account: Account) -> Clock:
-        return account.clock or self.clock
-
     def _add_account(self, account: Account) -> Account:
         account.number = len(self.account_list)
         self.account_list.append(account)
@@ -81,7 +68,7 @@ class Xd247Backend:
         return account
 
     def new_key(self) -> str:
-        return "247xd_" + self.ids.hex(40)
+        return KEY_PREFIX + self.ids.hex(40)
 
     def create_account(
         self, coins_h: int, banned: bool = False, label: str = "", clock: Clock | None = None
@@ -104,13 +91,13 @@ class Xd247Backend:
     def premium_catalog(self) -> list[dict[str, Any]]:
         return [s.view() for s in self.premium_services]
 
-    def catalog_item(self, item_id: str) -> PriceOption | SocialOption | PremiumService | None:
+    def catalog_item(self, item_id: str) -> CatalogItem | None:
         """A price option, social option or premium service: what has a price."""
         found = self.price_options.get(item_id) or self.social_options.get(item_id)
         return found[1] if found is not None else self.premium.get(item_id)
 
     def patch_item(
-        self, item: PriceOption | SocialOption | PremiumService, price: int | None, stock: int | None
+        self, item: CatalogItem, price: int | None, stock: int | None
     ) -> dict[str, Any]:
         """The control plane's price and stock. Orders keep the price they were made at.
         A social option's price is its pricePer1000; it has no stock (ValueError)."""
@@ -186,7 +173,7 @@ class Xd247Backend:
         price = div_half_up(option.price_per_1000 * quantity, 1000)
         self._debit(account, price)
         n = self.orders.add(SOCIAL_KIND, account, option, price, now_us)
-        self.orders.extra[n] = SocialExtra(
+        delivery = self.orders.deliveries[n] = SocialDelivery(
             link=link,
             quantity=quantity,
             start_count=self.ids.randint(0, 50_000),
@@ -195,9 +182,8 @@ class Xd247Backend:
         )
         magic = self.magic_links.get(link)
         if magic is not None:
-            extra = self.orders.extra[n]
-            extra.outcome = magic[0]
-            extra.stop_at = quantity * magic[1] // 100
+            delivery.outcome = magic[0]
+            delivery.stop_at = quantity * magic[1] // 100
         return SocialOrder(self.orders, n)
 
     def create_premium_order(self, account: Account, service_id: str, now_us: int) -> PremiumOrder:
@@ -209,7 +195,7 @@ class Xd247Backend:
         self._debit(account, service.price)
         service.stock -= 1
         n = self.orders.add(PREMIUM_KIND, account, service, service.price, now_us)
-        self.orders.extra[n] = self._credentials(service)
+        self.orders.credentials[n] = self._credentials(service)
         return PremiumOrder(self.orders, n)
 
     def _credentials(self, service: PremiumService) -> dict[str, str]:
@@ -231,7 +217,7 @@ class Xd247Backend:
             if target == "completed" and extra.get("otpCode"):
                 order.otp_code = extra["otpCode"]
         elif isinstance(order, SocialOrder):
-            social = order.extra
+            social = order.delivery
             if target == "processing":
                 social.start_us = now_us
             elif target == "completed":
@@ -250,7 +236,7 @@ class Xd247Backend:
     def force(self, order_id: str, target: str, extra: dict[str, Any]) -> Order:
         """The control plane's transition: due moves first, then the forced one."""
         order = self.orders[order_id]  # KeyError: no such order
-        now_us = self.clock_of(self.accounts[order.account_id]).now_us()
+        now_us = clock_of(self.accounts[order.account_id], self.clock).now_us()
         order.settle(now_us)
         if target not in order.machine.table:
             raise TransitionError(order.machine.name, order.status, target)
@@ -270,16 +256,15 @@ class Xd247Backend:
         return order
 
     def view(self, order: Order) -> dict[str, Any]:
-        now_us = self.clock_of(self.accounts[order.account_id]).now_us()
+        now_us = clock_of(self.accounts[order.account_id], self.clock).now_us()
         order.settle(now_us)
         return order.view(now_us)
 
     def ready_keys(self) -> list[tuple[str, str, str]]:
         """(account id, what it holds, key) for every usable fixture key, for the banner."""
         rows = []
-        for record in self.keys.records.values():
+        for record in self.keys.live(self.accounts, self.clock):
             account = self.accounts[record.account_id]
-            if self.keys.resolve(record.key, self.accounts, self.clock) is None or account.banned:
-                continue
-            rows.append((account.id, f"{coins(account.coins)} coins", record.key))
+            if not account.banned:
+                rows.append((account.id, f"{coins(account.coins)} coins", record.key))
         return rows

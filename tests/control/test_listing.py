@@ -15,8 +15,9 @@ from emulator.control import orders as orders_mod
 from emulator.core.clock import iso_ms
 from emulator.runtime import Emulator
 from emulator.testing.client import EmulatorClient, EmulatorError
-from emulator.usdtlowfee.models import ENERGY
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL, OtpOrder
+from emulator.usdtlowfee.energy import ENERGY
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
+from emulator.xd247.orders import OtpOrder
 from tests.control.apis import APIS, ULF, XD, Api, control_error
 from tests.usdtlowfee.support import DELAY_S, FAILING, FAILING_REASON, MAIN_WALLET, order_body
 from tests.xd247.support import (

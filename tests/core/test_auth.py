@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
 
-from emulator.core.auth import AuthScheme, KeyRing
+from emulator.core.auth import AuthScheme, KeyRing, export_keys, restore_keys
 from emulator.core.clock import Clock
+from emulator.core.errors import FieldError
 
 KEY = "247xd_" + "a1" * 20
 
@@ -109,3 +111,30 @@ def test_one_account_may_hold_many_keys() -> None:
     ring.add(other, "acct-1")
     ring.add("247xd_" + "c3" * 20, "acct-2")
     assert sorted(r.key for r in ring.keys_of("acct-1")) == sorted([KEY, other])
+
+
+def test_live_keys_are_those_that_resolve_in_issue_order() -> None:
+    ring = KeyRing()
+    keys = ["247xd_" + c * 40 for c in "abcd"]
+    ring.add(keys[0], "acct-1")
+    ring.add(keys[1], "acct-2", expires_us=1_000)
+    ring.add(keys[2], "acct-1").revoked = True
+    ring.add(keys[3], "acct-2")
+    accounts = {"acct-1": _Account("acct-1"), "acct-2": _Account("acct-2")}
+    assert [r.key for r in ring.live(accounts, Clock(999, frozen=True))] == [keys[0], keys[1], keys[3]]
+    assert [r.key for r in ring.live(accounts, Clock(1_000, frozen=True))] == [keys[0], keys[3]]
+
+
+def test_exported_keys_restore_to_the_same_ring() -> None:
+    ring = KeyRing()
+    ring.add(KEY, "acct-1", expires_us=1_736_937_000_000_000)
+    ring.add("247xd_" + "b2" * 20, "acct-2").revoked = True
+    doc = {"keys": export_keys(ring)}
+    assert doc["keys"][0] == {
+        "key": KEY, "accountId": "acct-1", "expiresAt": "2025-01-15T10:30:00.000000Z", "revoked": False
+    }
+    again = KeyRing()
+    restore_keys(doc, "", again, {"acct-1": 1, "acct-2": 2}, re.compile(r"247xd_[a-z0-9]{40}"), "a key")
+    assert again.records == ring.records
+    with pytest.raises(FieldError, match="names no account"):
+        restore_keys(doc, "", KeyRing(), {"acct-1": 1}, re.compile(r"247xd_[a-z0-9]{40}"), "a key")

@@ -18,6 +18,7 @@ from emulator.core.clock import (
     iso_s,
     parse_iso,
     seconds_to_us,
+    us_to_seconds,
     wall_us,
 )
 
@@ -219,3 +220,15 @@ def test_fast_iso_formatting_matches_datetime_for_any_instant(us: int) -> None:
     dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
     assert iso_ms(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
     assert iso_s(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
+
+
+def test_us_to_seconds_is_whole_when_it_can_be_and_exact_otherwise() -> None:
+    assert us_to_seconds(5 * US_PER_S) == 5 and isinstance(us_to_seconds(5 * US_PER_S), int)
+    assert us_to_seconds(0) == 0
+    assert us_to_seconds(1_250_000) == 1.25
+    assert us_to_seconds(1) == 0.000001
+
+
+@given(st.integers(min_value=0, max_value=100 * 366 * 86_400 * US_PER_S))
+def test_us_to_seconds_round_trips_through_seconds_to_us(us: int) -> None:
+    assert seconds_to_us(us_to_seconds(us)) == us

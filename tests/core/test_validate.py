@@ -92,3 +92,24 @@ def test_optional_is_present_and_not_null() -> None:
     assert v.optional({"a": 0}, "a")
     assert not v.optional({"a": None}, "a")
     assert not v.optional({}, "a")
+
+
+def test_int64_max_is_the_largest_signed_64_bit_integer() -> None:
+    assert v.INT64_MAX == 2**63 - 1
+    assert v.integer({"x": v.INT64_MAX}, "x", high=v.INT64_MAX) == v.INT64_MAX
+    refuses(lambda: v.integer({"x": v.INT64_MAX + 1}, "x", high=v.INT64_MAX), "x", "at most")
+
+
+def test_items_is_an_optional_list_of_objects_with_their_paths() -> None:
+    assert v.items({}, "accounts", "doc.") == []
+    assert v.items({"accounts": [{"id": 1}]}, "accounts", "doc.") == [("doc.accounts[0].", {"id": 1})]
+    refuses(lambda: v.items({"accounts": None}, "accounts", "doc."), "doc.accounts", "required")
+    refuses(lambda: v.items({"accounts": [1]}, "accounts", "doc."), "doc.accounts[0]", "object")
+
+
+def test_unique_names_the_first_value_listed_twice() -> None:
+    v.unique(["a", "b", 1, 2], "doc.ids")
+    refuses(lambda: v.unique(["a", "b", "a", "b"], "doc.ids"), "doc.ids", "a is used twice")
+    with pytest.raises(FieldError) as info:
+        v.unique([7, 7], "doc.ids", noun="id ")
+    assert info.value.reason == "id 7 is used twice"

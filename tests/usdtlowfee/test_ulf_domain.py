@@ -13,17 +13,12 @@ from emulator.core.errors import ApiError
 from emulator.core.ids import IdSource
 from emulator.core.statemachine import TransitionError
 from emulator.usdtlowfee import tron
+from emulator.usdtlowfee.account import Account
+from emulator.usdtlowfee.energy import ENERGY, STATUSES
 from emulator.usdtlowfee.fixtures import UsdtLowFeeFixtures, parse
-from emulator.usdtlowfee.models import (
-    ENERGY,
-    STATUSES,
-    VIEW_CACHE,
-    Account,
-    OrderBook,
-    newest_first,
-    trx,
-    trx_text,
-)
+from emulator.usdtlowfee.format import trx, trx_text
+from emulator.usdtlowfee.ledger import VIEW_CACHE, OrderBook
+from emulator.usdtlowfee.pages import newest_first
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 
 from .support import COLD, FAILING, MAIN_WALLET, OTHER, PRICES, USDT_CONTRACT
@@ -355,7 +350,7 @@ def test_default_fixtures_type() -> None:
 
 def test_the_domain_does_not_import_starlette() -> None:
     code = (
-        "import sys; import emulator.usdtlowfee.service, emulator.usdtlowfee.models;"
+        "import sys; import emulator.usdtlowfee.service, emulator.usdtlowfee.snapshot;"
         "sys.exit(1 if any(m.split('.')[0] == 'starlette' for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from emulator.runtime import Emulator
+from emulator.usdtlowfee.energy import DURATIONS, STATUSES
 from emulator.usdtlowfee.errors import CODES
-from emulator.usdtlowfee.models import DURATIONS, STATUSES
 
 from .support import (
     COLD,

@@ -10,8 +10,8 @@ from emulator.core.clock import US_PER_S, Clock, parse_iso
 from emulator.core.errors import ApiError
 from emulator.core.ids import IdSource
 from emulator.core.statemachine import TransitionError
+from emulator.usdtlowfee.energy import DURATIONS, ENERGY, STATUSES
 from emulator.usdtlowfee.fixtures import parse
-from emulator.usdtlowfee.models import DURATIONS, ENERGY, STATUSES
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 
 from .support import FAILING, USDT_CONTRACT

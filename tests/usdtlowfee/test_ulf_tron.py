@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from emulator.core.errors import FieldError
 from emulator.usdtlowfee import tron
 
 from .support import COLD, EXCHANGE, FAILING, FAILING_2, MAIN_WALLET, OTHER, USDT_CONTRACT
@@ -62,3 +63,17 @@ def test_snowflake_ids_are_floored_and_increasing() -> None:
     seen = [ids.next(0) for _ in range(5)]  # an instant before the epoch
     assert seen[0] == 2**53 + 1 and seen == sorted(set(seen))
     assert ids.next(tron.LAST_US * 10) <= 2**63 - 1
+
+
+def test_an_address_field_is_read_with_the_reason_its_caller_gives() -> None:
+    assert tron.address_field({"a": MAIN_WALLET}, "a") == MAIN_WALLET
+    with pytest.raises(FieldError) as request:
+        tron.address_field({"a": MAIN_WALLET[:-1]}, "a", "data.")
+    assert (request.value.field, request.value.reason) == ("data.a", tron.INVALID_SPELLED_OUT)
+    with pytest.raises(FieldError) as document:
+        tron.address_field({"a": "T" * 34}, "a", "doc.", tron.INVALID)
+    assert document.value.reason == "must be a valid TRON address"
+    with pytest.raises(FieldError, match="must be a string"):
+        tron.address_field({"a": 7}, "a")
+    with pytest.raises(FieldError, match="required"):
+        tron.address_field({}, "a")

@@ -11,7 +11,8 @@ from emulator.core.errors import ApiError
 from emulator.core.money import div_half_up
 from emulator.core.statemachine import TransitionError
 from emulator.runtime import Emulator
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL, OtpOrder, SocialOrder
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
+from emulator.xd247.orders import OtpOrder, SocialOrder
 from emulator.xd247.service import Xd247Backend
 
 from .support import (

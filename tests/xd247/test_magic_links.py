@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from emulator.core.clock import US_PER_S, Clock, parse_iso
 from emulator.core.ids import IdSource
-from emulator.xd247.catalog import parse
-from emulator.xd247.models import MINUTE_US, SocialOrder
+from emulator.xd247.fixtures import parse
+from emulator.xd247.orders import MINUTE_US, SocialOrder
 from emulator.xd247.service import Xd247Backend
 
 T0 = parse_iso("2025-01-15T10:30:00Z")

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from emulator.core.statemachine import StateMachine
 from emulator.runtime import Emulator
-from emulator.xd247.models import OTP, PREMIUM, SOCIAL
+from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
 
 from .support import (
     CHATGPT,

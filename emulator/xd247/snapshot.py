@@ -1,6 +1,6 @@
 """247xd's part of the state document (GET/PUT /_emulator/state, the state file).
 
-The section is a fixtures document (emulator/xd247/catalog.py reads it: accounts,
+The section is a fixtures document (emulator/xd247/fixtures.py reads it: accounts,
 catalog with current prices and stock, magic links) plus what fixtures never hold:
 every key (in issue order), accounts' own clocks and every order with the fields that
 continue it exactly. `restore` builds a new backend and never touches a live one.
@@ -11,28 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.core import validate as v
-from emulator.core.auth import restore_keys
-from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
+from emulator.core.auth import export_keys, restore_keys
+from emulator.core.clock import Clock, instant_field, iso_us
+from emulator.core.clock import us_to_seconds as _seconds
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, to_hundredths
+from emulator.core.validate import INT64_MAX
 
-from . import catalog
-from .models import (
-    NOT_REFUNDED,
-    OTP_KIND,
-    SOCIAL_KIND,
-    Account,
-    OtpOrder,
-    PremiumService,
-    PriceOption,
-    SocialExtra,
-    SocialOption,
-)
+from . import fixtures
+from .account import Account
+from .catalog import CatalogItem, PremiumService, PriceOption, SocialOption
+from .errors import KEY_RE, KEY_SHAPE
+from .ledger import OTP_KIND, SOCIAL_KIND, SocialDelivery
+from .orders import NOT_REFUNDED, OtpOrder
 from .service import OTP_CODE_RE, Xd247Backend
 
 KINDS = ("otp", "social", "premium")
-INT64_MAX = 2**63 - 1
 _SOCIAL_FIELDS = (
     "link",
     "quantity",
@@ -43,11 +38,6 @@ _SOCIAL_FIELDS = (
     "outcome",
     "stopAt",
 )
-
-
-def _seconds(us: int) -> int | float:
-    whole, rest = divmod(us, US_PER_S)
-    return whole if not rest else us / US_PER_S
 
 
 def _clock(clock: Clock | None) -> dict[str, object] | None:
@@ -63,30 +53,30 @@ def export(backend: Xd247Backend) -> dict[str, Any]:
             "orderId": backend.ids.order_uuid(n),
             "kind": KINDS[kind],
             "accountId": book.accounts[book.account[n]].id,
-            "itemId": book.catalog[book.item[n]].id,
+            "itemId": book.item_of(n).id,
             "price": coins(book.price[n]),
             "status": book.view(n).status,
             "createdAt": iso_us(book.created[n]),
             "updatedAt": iso_us(book.updated[n]),
             "refundedAmount": None if book.refunded[n] == NOT_REFUNDED else coins(book.refunded[n]),
         }
-        extra: Any = book.extra.get(n)
         if kind == OTP_KIND:
             order["phone"] = book.phone[n]
-            order["otpCode"] = extra  # a code forced by the control plane, else derived
+            order["otpCode"] = book.codes.get(n)  # a code forced by the control plane, else derived
         elif kind == SOCIAL_KIND:
+            delivery = book.deliveries[n]
             order.update(
-                link=extra.link,
-                quantity=extra.quantity,
-                startCount=extra.start_count,
-                startAt=iso_us(extra.start_us),
-                perMinute=extra.per_minute,
-                deliveredFinal=extra.delivered_final,
-                outcome=extra.outcome,
-                stopAt=extra.stop_at,
+                link=delivery.link,
+                quantity=delivery.quantity,
+                startCount=delivery.start_count,
+                startAt=iso_us(delivery.start_us),
+                perMinute=delivery.per_minute,
+                deliveredFinal=delivery.delivered_final,
+                outcome=delivery.outcome,
+                stopAt=delivery.stop_at,
             )
         else:
-            order["credentials"] = dict(extra)
+            order["credentials"] = dict(book.credentials[n])
         orders.append(order)
     return {
         "accounts": [
@@ -99,15 +89,7 @@ def export(backend: Xd247Backend) -> dict[str, Any]:
             }
             for a in backend.account_list
         ],
-        "keys": [
-            {
-                "key": r.key,
-                "accountId": r.account_id,
-                "expiresAt": None if r.expires_us is None else iso_us(r.expires_us),
-                "revoked": r.revoked,
-            }
-            for r in backend.keys.records.values()
-        ],
+        "keys": export_keys(backend.keys),
         "otpServices": [
             {
                 "id": s.id,
@@ -176,34 +158,30 @@ def _money(obj: dict[str, Any], name: str, path: str) -> int:
     return amount
 
 
-
-
 def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> Xd247Backend:
     """A new backend from `export()`'s section; FieldError names the first bad field."""
     if not isinstance(doc, dict):
         raise FieldError(path.rstrip("."), "must be an object")
     for name in ("accounts", "keys", "orders"):
         v.list_of(doc, name, path)
-    fixtures = catalog.parse(doc, path)
+    parsed = fixtures.parse(doc, path)
     # Keys come from their own list (issue order across accounts), not from the accounts'.
-    for spec in fixtures.accounts:
+    for spec in parsed.accounts:
         spec.keys = []
-    backend = Xd247Backend(fixtures, clock, ids)
+    backend = Xd247Backend(parsed, clock, ids)
     for where, raw in v.objects(doc, "accounts", path):
         account = backend.accounts[raw["id"]]
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    restore_keys(
-        doc, path, backend.keys, backend.accounts, catalog.KEY_RE, "247xd_ followed by 40 letters or digits"
-    )
-    items: dict[str, Any] = {item.id: item for item in backend.orders.catalog}
+    restore_keys(doc, path, backend.keys, backend.accounts, KEY_RE, KEY_SHAPE)
+    items = {item.id: item for item in backend.orders.catalog()}
     for n, (where, raw) in enumerate(v.objects(doc, "orders", path)):
         _restore_order(backend, items, n, where, raw)
     return backend
 
 
 def _restore_order(
-    backend: Xd247Backend, items: dict[str, Any], n: int, where: str, raw: dict[str, Any]
+    backend: Xd247Backend, items: dict[str, CatalogItem], n: int, where: str, raw: dict[str, Any]
 ) -> None:
     book = backend.orders
     order_id = v.string(raw, "orderId", where, max_len=36)
@@ -219,9 +197,9 @@ def _restore_order(
     account: Account | None = backend.accounts.get(account_id)
     if account is None:
         raise FieldError(where + "accountId", f"names no account ({account_id})")
-    item: Any = items.get(v.string(raw, "itemId", where).lower())
+    item = items.get(v.string(raw, "itemId", where).lower())
     wanted = (PriceOption, SocialOption, PremiumService)[kind]
-    if not isinstance(item, wanted):
+    if item is None or not isinstance(item, wanted):
         raise FieldError(where + "itemId", f"names no {kind_name} catalog item")
     price = _money(raw, "price", where)
     created = instant_field(raw, "createdAt", where)
@@ -262,9 +240,9 @@ def _restore_order(
             else None
         )
         outcome = v.string(raw, "outcome", where) if v.optional(raw, "outcome") else None
-        if outcome is not None and outcome not in catalog.MAGIC_OUTCOMES:
+        if outcome is not None and outcome not in fixtures.MAGIC_OUTCOMES:
             raise FieldError(where + "outcome", 'must be "cancelled", "partial" or null')
-        book.extra[n] = SocialExtra(
+        book.deliveries[n] = SocialDelivery(
             link=link,
             quantity=quantity,
             start_count=v.integer(raw, "startCount", where, low=0, high=INT64_MAX),
@@ -278,4 +256,4 @@ def _restore_order(
         credentials = v.obj_of(raw, "credentials", where)
         if not all(isinstance(value, str) for value in credentials.values()):
             raise FieldError(where + "credentials", "must map names to strings")
-        book.extra[n] = dict(credentials)
+        book.credentials[n] = dict(credentials)

@@ -12,7 +12,7 @@ from emulator import fixtures
 from emulator.config import DEFAULT_FIXTURES
 from emulator.core.clock import US_PER_S
 from emulator.core.errors import FieldError
-from emulator.xd247 import catalog
+from emulator.xd247 import fixtures as xd_fixtures
 
 from .support import DEMO, EXPIRED, OTP_NEVER, OTP_TEST_SERVICE, REVOKED, SOCIAL_NEVER
 
@@ -54,7 +54,7 @@ def minimal() -> dict[str, Any]:
 
 
 def test_the_default_fixtures_parse() -> None:
-    parsed = catalog.parse(default_doc()["247xd"])
+    parsed = xd_fixtures.parse(default_doc()["247xd"])
     assert {a.id for a in parsed.accounts} >= {"xd-demo", "xd-rich", "xd-empty", "xd-banned", "xd-old-keys"}
     keys = {k.key: k for a in parsed.accounts for k in a.keys}
     assert keys[DEMO].expires_us is None and not keys[DEMO].revoked
@@ -63,11 +63,11 @@ def test_the_default_fixtures_parse() -> None:
 
 
 def test_defaults_fill_what_a_fixture_leaves_out() -> None:
-    parsed = catalog.parse(minimal())
+    parsed = xd_fixtures.parse(minimal())
     account = parsed.accounts[0]
     assert (account.coins, account.banned, account.label) == (1250, False, "")
     service = parsed.otp[0]
-    assert service.expires_us == catalog.DEFAULT_OTP_EXPIRY_S * US_PER_S
+    assert service.expires_us == xd_fixtures.DEFAULT_OTP_EXPIRY_S * US_PER_S
     option = service.price_options[0]
     assert option.sms_delay_us == 30 * US_PER_S
     assert option.phone_pattern == "08########"
@@ -79,13 +79,13 @@ def test_defaults_fill_what_a_fixture_leaves_out() -> None:
 def test_a_null_sms_delay_means_the_sms_never_arrives() -> None:
     doc = minimal()
     doc["otpServices"][0]["priceOptions"][0]["smsDelaySeconds"] = None
-    assert catalog.parse(doc).otp[0].price_options[0].sms_delay_us is None
+    assert xd_fixtures.parse(doc).otp[0].price_options[0].sms_delay_us is None
 
 
 def test_fractional_seconds_are_kept_to_the_microsecond() -> None:
     doc = minimal()
     doc["otpServices"][0]["priceOptions"][0]["smsDelaySeconds"] = 1.25
-    assert catalog.parse(doc).otp[0].price_options[0].sms_delay_us == 1_250_000
+    assert xd_fixtures.parse(doc).otp[0].price_options[0].sms_delay_us == 1_250_000
 
 
 def mutate(path: list[Any], value: Any) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def mutate(path: list[Any], value: Any) -> dict[str, Any]:
 )
 def test_a_bad_field_is_refused_with_its_path(path: list[Any], value: Any, field: str) -> None:
     with pytest.raises(FieldError) as info:
-        catalog.parse(mutate(path, value))
+        xd_fixtures.parse(mutate(path, value))
     assert info.value.field == field
 
 
@@ -160,11 +160,11 @@ def test_ids_used_twice_are_refused() -> None:
     doc = minimal()
     doc["premiumServices"][0]["id"] = OTP_NEVER
     with pytest.raises(FieldError, match="used twice"):
-        catalog.parse(doc)
+        xd_fixtures.parse(doc)
     doc = minimal()
     doc["accounts"].append({"id": "b", "coins": 0, "keys": [{"key": KEY}]})
     with pytest.raises(FieldError, match="used twice"):
-        catalog.parse(doc)
+        xd_fixtures.parse(doc)
 
 
 def test_a_fixtures_document_is_validated_all_or_nothing() -> None:
@@ -194,7 +194,7 @@ def test_a_phone_pattern_fills_each_hash_with_a_digit_and_keeps_leading_zeros() 
     from emulator.xd247.service import Xd247Backend
 
     doc = mutate(["otpServices", 0, "priceOptions", 0, "phonePattern"], "0006######")
-    backend = Xd247Backend(catalog.parse(doc), Clock(0, frozen=True), IdSource(1))
+    backend = Xd247Backend(xd_fixtures.parse(doc), Clock(0, frozen=True), IdSource(1))
     account = backend.accounts["a"]
     orders = [backend.create_otp_order(account, OTP_TEST_SERVICE, OTP_NEVER, 0) for _ in range(3)]
     numbers = [order.phone_number for order in orders]
@@ -205,7 +205,7 @@ def test_a_phone_pattern_fills_each_hash_with_a_digit_and_keeps_leading_zeros() 
 def test_phone_numbers_keep_every_fixed_digit_of_their_pattern(pattern: str) -> None:
     import random
 
-    from emulator.xd247.models import PriceOption
+    from emulator.xd247.catalog import PriceOption
 
     option = PriceOption("id", "name", 100, 1, None, phone_pattern=pattern)
     rng = random.Random(5)

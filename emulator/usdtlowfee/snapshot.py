@@ -13,23 +13,21 @@ import re
 from typing import Any
 
 from emulator.core import validate as v
-from emulator.core.auth import restore_keys
+from emulator.core.auth import export_keys, restore_keys
 from emulator.core.clock import US_PER_S, Clock, instant_field, iso_us
+from emulator.core.clock import us_to_seconds as _seconds
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
+from emulator.core.validate import INT64_MAX
 
 from . import fixtures as fixtures_mod
 from . import tron
-from .models import DURATIONS, MAX_ENERGY, MIN_ENERGY, STATUSES, EnergyOrder
+from .energy import DURATIONS, MAX_ENERGY, MIN_ENERGY, STATUSES
+from .errors import KEY_RE, KEY_SHAPE
+from .orders import EnergyOrder
 from .service import UsdtLowFeeBackend
 
-INT64_MAX = 2**63 - 1
 TXID_RE = re.compile(r"[0-9a-f]{64}")
-
-
-def _seconds(us: int) -> int | float:
-    whole, rest = divmod(us, US_PER_S)
-    return whole if not rest else us / US_PER_S
 
 
 def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
@@ -82,15 +80,7 @@ def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
         )
     return {
         "accounts": accounts,
-        "keys": [
-            {
-                "key": r.key,
-                "accountId": r.account_id,
-                "expiresAt": None if r.expires_us is None else iso_us(r.expires_us),
-                "revoked": r.revoked,
-            }
-            for r in backend.keys.records.values()
-        ],
+        "keys": export_keys(backend.keys),
         "prices": [{"durationHours": hours, "priceSun": sun} for hours, sun in backend.prices.items()],
         "fulfilmentDelaySeconds": _seconds(backend.delay_us),
         "failingAddresses": [{"tronAddress": a, "reason": r} for a, r in backend.failing.items()],
@@ -98,8 +88,6 @@ def export(backend: UsdtLowFeeBackend) -> dict[str, Any]:
         "orders": orders,
         "lastId": backend.snowflake.flake.last,
     }
-
-
 
 
 def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.") -> UsdtLowFeeBackend:
@@ -116,10 +104,7 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
     for where, account, raw in accounts:
         if raw.get("clock") is not None:
             account.clock = Clock.restore(raw["clock"], where + "clock.")
-    restore_keys(
-        doc, path, backend.keys, backend.accounts, fixtures_mod.KEY_RE,
-        "ak_live_ followed by 32 letters or digits",
-    )
+    restore_keys(doc, path, backend.keys, backend.accounts, KEY_RE, KEY_SHAPE)
     last_id = v.integer(doc, "lastId", path, low=0, high=INT64_MAX)
     book = backend.book
     for _, account, _ in accounts:
