@@ -56,7 +56,7 @@ def create_app(config: Config | None = None, emulator: Emulator | None = None) -
     app = Starlette(
         routes=[*control.routes, *ui.routes],
         middleware=[
-            Middleware(Gateway, pipelines=lambda: pipelines.current),
+            Middleware(Gateway, pipelines=lambda: pipelines.current, now=lambda: emu.clock.now_us()),
             # Inside the Gateway: sees control-plane requests only.
             Middleware(PersistControlWrites, emulator=emu),
         ],

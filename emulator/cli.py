@@ -125,7 +125,10 @@ def serve(args: argparse.Namespace) -> None:
 
     configure(config.log_level, config.log_format)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="off")
+        uvicorn.Config(
+            app, log_level=config.log_level, access_log=False, lifespan="off",
+            date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
+        )
     )
     if config.log_format == "json":
         # uvicorn's own records go through the root handler too, as JSON.

@@ -4,6 +4,7 @@ ASGI app in the calling task, for in-process clients."""
 from __future__ import annotations
 
 import asyncio
+from email.utils import formatdate
 from typing import Any
 
 import orjson
@@ -11,6 +12,19 @@ import orjson
 from .types import ASGIApp, Headers, Message, Receive, Scope
 
 MAX_BODY = 64 * 1024
+_US_PER_S = 1_000_000
+_date: tuple[int, tuple[bytes, bytes]] = (-1, (b"date", b""))  # formatted once a second, swapped whole
+
+
+def date_header(now_us: int) -> tuple[bytes, bytes]:
+    """`Date` at an instant of the emulator clock (SPEC "HTTP details": `X-RateLimit-Reset -
+    Date` is the true wait, also when the clock is frozen, advanced or the account's own)."""
+    global _date
+    second = now_us // _US_PER_S
+    cached = _date
+    if cached[0] != second:
+        cached = _date = (second, (b"date", formatdate(second, usegmt=True).encode()))
+    return cached[1]
 
 
 class BodyError(Exception):

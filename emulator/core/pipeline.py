@@ -20,11 +20,18 @@ from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
 from .errors import ApiError, FieldError
 from .faults import Fault, FaultRegistry, drop_connection
-from .http import BodyError, content_type_is_json, parse_json_object, read_body, read_body_quietly
+from .http import (
+    BodyError,
+    content_type_is_json,
+    date_header,
+    parse_json_object,
+    read_body,
+    read_body_quietly,
+)
 from .journal import Journal
 from .ratelimit import RateLimiter
 from .routing import Call, Match, Route, Router, template_of
-from .types import ASGIApp, Caller, Headers, Receive, Scope, Send
+from .types import ASGIApp, Caller, Headers, Message, Receive, Scope, Send
 
 log = logging.getLogger("emulator")
 # One line per API request at info level (emulator/logs.py formats it as text or JSON).
@@ -156,7 +163,8 @@ class Pipeline:
                 raw = await read_body_quietly(receive)
         template = route.template if route is not None else template_of(found)
         await self._respond(
-            scope, receive, send, started, at, template, raw, status, payload, remaining, reset, extra, fault
+            scope, receive, send, started, at, now, template, raw, status, payload, remaining, reset,
+            extra, fault,
         )
 
     async def _respond(
@@ -166,6 +174,7 @@ class Pipeline:
         send: Send,
         started: int,
         at: int,
+        now: int,
         template: str | None,
         raw: bytes,
         status: int | None,
@@ -175,7 +184,8 @@ class Pipeline:
         extra: Headers,
         fault: Fault | None,
     ) -> None:
-        """The one tail: headers, send (or drop when status is None), journal, log."""
+        """The one tail: headers, send (or drop when status is None), journal, log. `now` is
+        the caller's clock (the account's own, else the emulator's): the Date it shows."""
         fault_id = None if fault is None else fault.id
         if status is not None:
             headers = [
@@ -184,6 +194,7 @@ class Pipeline:
                 self._limit_header,
                 (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
                 (b"x-ratelimit-reset", str(reset).encode()),
+                date_header(now),
                 *extra,
             ]
             if status == 204:
@@ -234,8 +245,8 @@ class Pipeline:
             if status == 405 and found is not None and b"allow" not in names:
                 extra.append((b"allow", ", ".join(found[0]).encode()))
         await self._respond(
-            scope, receive, send, started, at, template_of(found), raw, status, payload, remaining, reset,
-            extra, fault,
+            scope, receive, send, started, at, now, template_of(found), raw, status, payload, remaining,
+            reset, extra, fault,
         )
 
     def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
@@ -270,11 +281,15 @@ def _retry_after(reset_s: int, now_us: int) -> int:
 
 class Gateway:
     """ASGI middleware: requests under an API prefix go to its pipeline; the rest (the
-    control plane, the dashboard) fall through to the wrapped app."""
+    control plane, the dashboard) fall through to the wrapped app, dated by `now` (the
+    emulator clock: the server's own wall-clock Date is off)."""
 
-    def __init__(self, app: ASGIApp, pipelines: Callable[[], tuple[Pipeline, ...]]) -> None:
+    def __init__(
+        self, app: ASGIApp, pipelines: Callable[[], tuple[Pipeline, ...]], now: Callable[[], int]
+    ) -> None:
         self.app = app
         self.pipelines = pipelines
+        self.now = now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -284,4 +299,14 @@ class Gateway:
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
                     await pipeline(scope, receive, send, path[len(prefix) :] or "/")
                     return
+
+            async def dated(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                    headers.append(date_header(self.now()))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await self.app(scope, receive, dated)
+            return
         await self.app(scope, receive, send)

@@ -284,3 +284,17 @@ def test_snowflake_ids_stay_increasing_across_account_clocks(client: TestClient)
 
 
 XD_FREE_ULF_KEY = ULF.demo_key  # an account on the emulator clock, between the others
+
+
+@apis
+def test_an_accounts_answers_are_dated_by_its_own_clock(client: TestClient, api: Api) -> None:
+    # SPEC "HTTP details": Date is the account's own clock where the request has one, so
+    # X-RateLimit-Reset - Date is the true wait on that clock too.
+    account = api.create_account(client, clock="own")
+    move(client, api, account["accountId"], "set", now="2031-06-01T12:00:30Z")
+    advance_global(client, 3600)
+    answer = api.get(client, account["apiKey"])
+    assert answer.headers.get_list("date") == ["Sun, 01 Jun 2031 12:00:30 GMT"]
+    assert int(answer.headers["x-ratelimit-reset"]) == int(parse_iso("2031-06-01T12:01:00Z") // 1_000_000)
+    demo = api.get(client, api.demo_key)
+    assert demo.headers["date"] != answer.headers["date"]
