@@ -119,7 +119,10 @@ def serve(args: argparse.Namespace) -> None:
 
     configure(config.log_level, config.log_format)
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level=config.log_level, access_log=False, lifespan="off")
+        uvicorn.Config(
+            app, log_level=config.log_level, access_log=False, lifespan="off",
+            date_header=False,  # the app sends Date from the emulator clock (core/asgi.py)
+        )
     )
     if config.log_format == "json":
         # uvicorn's own records go through the root handler too, as JSON.

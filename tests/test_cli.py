@@ -176,3 +176,14 @@ def test_clock_frozen_starts_the_clock_frozen_exactly_at_clock_start() -> None:
         httpx.post(f"{served.url}/_emulator/clock/advance", json={"seconds": 60})
         httpx.post(f"{served.url}/_emulator/reset")
         assert httpx.get(f"{served.url}/_emulator/clock").json() == clock
+
+
+def test_an_api_answer_is_dated_by_the_emulator_clock_and_carries_one_date() -> None:
+    # SPEC "HTTP details": X-RateLimit-Reset - Date is the true wait, also on a moved clock.
+    with serve("--clock-start", "2030-01-01T00:00:00Z", "--clock-frozen") as served:
+        httpx.post(f"{served.url}/_emulator/clock/advance", json={"seconds": 90})
+        answer = httpx.get(f"{served.url}/api/v1/balance", headers={"Authorization": f"Bearer {XD_DEMO_KEY}"})
+        assert answer.headers.get_list("date") == ["Tue, 01 Jan 2030 00:01:30 GMT"]
+        assert int(answer.headers["x-ratelimit-reset"]) == 1893456120  # 00:02:00, 30 s after Date
+        control = httpx.get(f"{served.url}/_emulator/clock")
+        assert len(control.headers.get_list("date")) == 1

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from email.utils import formatdate
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any
 
@@ -37,6 +39,18 @@ access = logging.getLogger("emulator.access")
 _INFO = logging.INFO
 
 _JSON = (b"content-type", b"application/json")
+_date: tuple[int, tuple[bytes, bytes]] = (-1, (b"date", b""))  # formatted once a second, swapped whole
+
+
+def date_header(now_us: int) -> tuple[bytes, bytes]:
+    """`Date` at an instant of the emulator clock (SPEC "HTTP details": `X-RateLimit-Reset - Date`
+    is the true wait, also when the clock is frozen or advanced)."""
+    global _date
+    second = now_us // US_PER_S
+    cached = _date
+    if cached[0] != second:
+        cached = _date = (second, (b"date", formatdate(second, usegmt=True).encode()))
+    return cached[1]
 
 
 class BodyError(Exception):
@@ -253,6 +267,7 @@ class Surface:
             self._limit_header,
             (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
             (b"x-ratelimit-reset", str(reset).encode()),
+            date_header(now),
             *extra,
         ]
         if status == 204:
@@ -345,6 +360,7 @@ class Surface:
             self._limit_header,
             (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
             (b"x-ratelimit-reset", str(reset).encode()),
+            date_header(now),
             *extra,
         ]
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
@@ -379,6 +395,19 @@ class Gateway:
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
                     await surface.handle(scope, receive, send, path[len(prefix) :] or "/")
                     return
+
+            async def dated(message: Message) -> None:
+                # The server's own Date is off (cli.py: an API's Date is its emulator clock's);
+                # the control plane and the dashboard keep a real-time one.
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", []))
+                    if not any(name.lower() == b"date" for name, _ in headers):
+                        headers.append(date_header(time.time_ns() // 1000))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            await self.app(scope, receive, dated)
+            return
         await self.app(scope, receive, send)
 
 
