@@ -255,6 +255,13 @@ _SEEN_LOCK = threading.Lock()
 pacing.on_fresh_target(_SEEN.clear)
 
 
+def forced(authorization: str, kind: str, order_id: Any, status: str) -> None:
+    """A move the run forced through the control plane: the next read starts from it."""
+    with _SEEN_LOCK:
+        key = (authorization, kind, str(order_id))
+        _SEEN[key] = (status, _SEEN.get(key, (status, None))[1])
+
+
 def _reachable(table: dict[str, list[str]], start: str, goal: str) -> bool:
     frontier, seen = [start], {start}
     while frontier:

@@ -87,6 +87,14 @@ def _labels() -> dict[str, str]:
     return labels
 
 
+def operation_ids() -> dict[str, str]:
+    ids = {}
+    for name in ("247xd.json", "usdtlowfee.json"):
+        for path, item in json.loads((SPECS / name).read_text("utf-8"))["paths"].items():
+            ids |= {f"{m.upper()} {path}": op["operationId"] for m, op in item.items() if isinstance(op, dict) and "operationId" in op}
+    return ids
+
+
 DOCUMENTED = _labels()  # "GET /v1/energy/orders" -> "usdtlowfee"
 pacing.install(DOCUMENTED)
 
@@ -361,6 +369,10 @@ def flows(schema: Any, target: Target) -> Any:
             ):
                 case.body["tronAddress"] = tron.address_from_bytes(os.urandom(20))
 
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            super().validate_response(response, case, *args, **kwargs)
+            money.after_step(case, response, self.key, self.emulator_control)
+
         def call(self, case: Any, **kwargs: Any) -> Any:
             return money.step(case, self.key, self.emulator_control, lambda: super(Flows, self).call(case, **kwargs))
 
@@ -407,8 +419,6 @@ class Money:
             if data.get("status") == "processing" and moved != (price, price):
                 pacing.note(api, label, "money_create",
                             f"priceSun {price}: balanceSun fell by {moved[0]}, frozenSun rose by {moved[1]}")
-            elif data.get("status") == "processing" and control is not None:
-                self.settle(data, key, control, after)
         elif label.startswith("POST") and label.endswith("/orders"):
             price = round(float(data.get("price", 0)) * 100)
             if before["coins"] - after["coins"] != price:
@@ -428,6 +438,29 @@ class Money:
                             f"{after['coins'] / 100} -> {last['coins'] / 100}")
         return response
 
+    def after_step(self, case: Any, response: Any, key: str, control: Any) -> None:
+        """After a create was judged, the control plane ends it (energy: completed or failed, and
+        its price must leave frozenSun) or makes it refundable (social: 247xd has no client cancel
+        and delivery follows the clock; cancelled or partial, alternately)."""
+        label = case.operation.label
+        if control is None or response.status_code != 201 or label not in ("POST /v1/energy/orders", "POST /social/orders"):
+            return
+        data = response.json()["data"]
+        if label == "POST /social/orders":
+            moves = ["cancelled"] if int(str(data["orderId"])[0], 16) % 2 == 0 else ["processing", "partial"]
+            for to in moves:
+                moved = control.post(f"/_emulator/247xd/orders/{data['orderId']}/transition", json={"to": to})
+                if moved.status_code == 200:
+                    semantics.forced(self.target.api.header_value(key), "social", data["orderId"], to)
+            # The refund then, within this step: the walk of links reaches it too rarely to count on.
+            refund = self.schema["/social/orders/{orderId}/refund"]["POST"].Case(
+                path_parameters={"orderId": data["orderId"]},
+                headers={"Authorization": self.target.api.header_value(key)},
+            )
+            refund.validate_response(self.step(refund, key, control, refund.call))
+        elif data.get("status") == "processing":
+            self.settle(data, key, control, self.wallet(key))
+
     def settle(self, order: dict[str, Any], key: str, control: Any, before: dict[str, int]) -> None:
         """Force the order's end through the control plane and see its price leave frozenSun:
         completed spends it, failed returns it (alternately, by id)."""
@@ -435,14 +468,16 @@ class Money:
         moved = control.post(f"/_emulator/usdtlowfee/orders/{order['id']}/transition", json={"to": to})
         if moved.status_code != 200:
             return  # settled already (an automatic move): nothing to force
+        semantics.forced(self.target.api.header_value(key), "energy", order["id"], to)
         after = self.wallet(key)
         price = int(order["priceSun"])
         expected = (before["balanceSun"] + (price if to == "failed" else 0), before["frozenSun"] - price)
         if (after["balanceSun"], after["frozenSun"]) != expected:
-            pacing.note("usdtlowfee", "POST /v1/energy/orders", "frozen_release",
-                        f"order {order['id']} {to} (priceSun {price}): balanceSun/frozenSun "
-                        f"{before['balanceSun']}/{before['frozenSun']} -> {after['balanceSun']}/{after['frozenSun']}, "
-                        f"expected {expected[0]}/{expected[1]}")
+            raise semantics.fail(
+                "frozen_release", "POST /v1/energy/orders",
+                f"order {order['id']} {to} (priceSun {price}): balanceSun/frozenSun {before['balanceSun']}/"
+                f"{before['frozenSun']} -> {after['balanceSun']}/{after['frozenSun']}, expected {expected[0]}/{expected[1]}",
+            )
 
 
 MONEY_STEPS = {
