@@ -17,33 +17,75 @@ from pathlib import Path
 import pytest
 
 from .breakages import BREAKAGES
+from .semantics import RULES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 TIMEOUT_S = 300
 
-# breakage -> (suite module, operationId it touches, its label, the check that must report it)
-CASES = {
-    "rename-field": ("test_xd247.py", "getBalance", "GET /balance", "response_schema_conformance"),
+# breakage -> (suite module, operationId it touches (None: the stateful flows), its label, the check
+# that must report it, other checks of ours that may report it too)
+CASES: dict[str, tuple[str, str | None, str, str, frozenset[str]]] = {
+    "rename-field": ("test_xd247.py", "getBalance", "GET /balance", "response_schema_conformance", frozenset()),
     "change-type": (
-        "test_usdtlowfee.py", "getWalletBalance", "GET /v1/wallet/balance", "response_schema_conformance"
+        "test_usdtlowfee.py", "getWalletBalance", "GET /v1/wallet/balance", "response_schema_conformance",
+        frozenset(),
     ),
-    "change-status": ("test_xd247.py", "createOtpOrder", "POST /otp/orders", "status_code_conformance"),
-    "drop-header": ("test_xd247.py", "listOtpServices", "GET /otp/services", "response_headers_conformance"),
-    "ignore-auth": ("test_usdtlowfee.py", "getCurrentUser", "GET /v1/users/me", "ignored_auth"),
-    "no-allow": ("test_usdtlowfee.py", "getWalletBalance", "GET /v1/wallet/balance", "unsupported_method"),
+    "change-status": (
+        "test_xd247.py", "createOtpOrder", "POST /otp/orders", "status_code_conformance", frozenset({"created_status"})
+    ),
+    "drop-header": (
+        "test_xd247.py", "listOtpServices", "GET /otp/services", "response_headers_conformance", frozenset()
+    ),
+    "ignore-auth": ("test_usdtlowfee.py", "getCurrentUser", "GET /v1/users/me", "ignored_auth", frozenset()),
+    "no-allow": (
+        "test_usdtlowfee.py", "getWalletBalance", "GET /v1/wallet/balance", "unsupported_method", frozenset()
+    ),
+    "total-mismatch": ("test_usdtlowfee.py", "getWalletBalance", "GET /v1/wallet/balance", "wallet_total", frozenset()),
+    "double-refund": ("test_xd247.py", None, "POST /otp/orders/{orderId}/refund", "money_refund", frozenset()),
+    "oldest-first": (
+        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_order", frozenset({"list_pages"})
+    ),
+    "page-order": (
+        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_order", frozenset()
+    ),
+    "offset-overlap": (
+        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_pages", frozenset({"list_window"})
+    ),
+    "limit-mutated": ("test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_window", frozenset()),
+    "status-ignored": (
+        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_refusals", frozenset()
+    ),
+    "no-content-body": ("test_usdtlowfee.py", None, "PUT /v1/addresses/{id}/default", "no_content", frozenset()),
+    "reset-ms": ("test_xd247.py", "getBalance", "GET /balance", "rate_limit_reset", frozenset()),
+    "remaining-static": ("test_xd247.py", "getBalance", "GET /balance", "rate_limit_remaining", frozenset()),
+    "no-retry-after": ("test_xd247.py", "getBalance", "GET /balance", "retry_after", frozenset()),
+    "skip-state": ("test_xd247.py", "createSocialOrder", "POST /social/orders", "state_edges", frozenset()),
+    "wrong-can-transition": (
+        "test_usdtlowfee.py", "createEnergyOrder", "POST /v1/energy/orders", "can_transition_to", frozenset()
+    ),
+    "price-misreported": ("test_xd247.py", None, "POST /otp/orders", "money_create", frozenset()),
+    "frozen-stuck": ("test_usdtlowfee.py", None, "POST /v1/energy/orders", "frozen_release", frozenset()),
+    "txid-missing": ("test_usdtlowfee.py", None, "GET /v1/energy/orders/{id}", "completed_order", frozenset()),
+    "expires-no-ms": ("test_xd247.py", "createOtpOrder", "POST /otp/orders", "time_format", frozenset()),
 }
 
 
-def _env(breakage: str, operation: str, reports: Path) -> dict[str, str]:
+def _env(breakage: str, operation: str | None, reports: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTRACT_", "PYTEST_"))}
     env |= {
         "CONTRACT_BREAK": breakage,
-        "CONTRACT_OPERATIONS": operation,
         "CONTRACT_REPORT_DIR": str(reports),
         "CONTRACT_MAX_EXAMPLES": "10",
+        "CONTRACT_STATEFUL_EXAMPLES": "10",
     }
+    if operation is not None:
+        env["CONTRACT_OPERATIONS"] = operation
     return env
+
+
+def _selection(operation: str | None) -> list[str]:
+    return ["-k", "not Flows and not flows" if operation is not None else "Flows"]
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +93,11 @@ def broken_runs() -> dict[str, tuple[int, str, str]]:
     """Every breakage's child run: (exit code, drift.md, output)."""
     with tempfile.TemporaryDirectory(prefix="contract-teeth-") as tmp:
         children = {}
-        for breakage, (module, operation, _, _) in CASES.items():
+        for breakage, (module, operation, _, _, _) in CASES.items():
             reports = Path(tmp) / breakage
             command = [
                 sys.executable, "-m", "pytest", str(HERE / module), "-p", "no:cacheprovider",
-                "-q", "-k", "not Flows and not flows", "-W", "error",
+                "-q", *_selection(operation), "-W", "error",
             ]
             children[breakage] = (
                 subprocess.Popen(
@@ -79,9 +121,14 @@ def test_every_breakage_has_a_case() -> None:
 @pytest.mark.parametrize("breakage", list(CASES))
 def test_the_suite_reports_the_breakage(breakage: str, broken_runs: dict[str, tuple[int, str, str]]) -> None:
     code, drift, output = broken_runs[breakage]
-    _, _, label, check = CASES[breakage]
+    _, _, label, check, also = CASES[breakage]
     assert code == 1, f"the suite did not fail on {breakage}:\n{output[-3000:]}"
+    assert_reported(drift, label, check, also, f"{breakage}\n{output[-3000:]}")
+
+
+def assert_reported(drift: str, label: str, check: str, also: frozenset[str], context: str) -> None:
+    """`check` reports the breakage on `label`, and no other semantic check reports anything."""
     rows = [line.split(" | ") for line in drift.splitlines() if line.startswith("| ")]
-    assert any(row[0] == f"| {label}" and check in row[1] for row in rows), (
-        f"{check} did not report {breakage} on {label}:\n{drift}\n{output[-3000:]}"
-    )
+    assert any(row[0] == f"| {label}" and check in row[1] for row in rows), f"{check} missed it on {label}:\n{drift}\n{context}"
+    ours = {name for row in rows for name in RULES if f"{name} (" in row[1]}
+    assert ours <= {check, *also}, f"other checks reported it too: {sorted(ours - {check, *also})}\n{drift}"
