@@ -246,7 +246,14 @@ def _paced(original: Callable[..., Any]) -> Callable[..., Any]:
             if bucket_name is not None:
                 _before(bucket_name)
             sent_at = time.time()
-            response = original(case, **kwargs)
+            try:
+                response = original(case, **kwargs)
+            except Exception as exc:
+                if "may not contain content" in str(exc):  # urllib3 on a 204 or 304 with a body
+                    from .semantics import fail
+
+                    raise fail("no_content", label, f"the client refused the answer: {exc}") from exc
+                raise
             LEDGER.sent += 1
             _observe(api, label, response, sent_at)
             if response.status_code != 429:
