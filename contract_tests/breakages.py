@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
 from urllib.parse import parse_qsl, urlencode
 
 import orjson

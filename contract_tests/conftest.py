@@ -20,7 +20,17 @@ import pytest
 from schemathesis.core.failures import Failure
 
 from . import pacing
-from .support import ALLOW_SPEND, CONTROL_URL, DOCUMENTED, OPERATIONS, REPORTS, SPENDING, USDTLOWFEE, XD247, operation_ids
+from .support import (
+    ALLOW_SPEND,
+    CONTROL_URL,
+    DOCUMENTED,
+    OPERATIONS,
+    REPORTS,
+    SPENDING,
+    USDTLOWFEE,
+    XD247,
+    operation_ids,
+)
 
 _GOT = re.compile(r"\[(\d{3})\] ([^\n:]*):\s*\n\s*`([^`]*)`")
 

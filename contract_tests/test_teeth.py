@@ -47,7 +47,7 @@ CASES: dict[str, tuple[str, str | None, str, str, frozenset[str]]] = {
         "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_order", frozenset({"list_pages"})
     ),
     "page-order": (
-        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_order", frozenset()
+        "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_order", frozenset({"list_pages"})
     ),
     "offset-overlap": (
         "test_usdtlowfee.py", "listEnergyOrders", "GET /v1/energy/orders", "list_pages", frozenset({"list_window"})
@@ -133,3 +133,65 @@ def assert_reported(drift: str, label: str, check: str, also: frozenset[str], co
     assert any(row[0] == f"| {label}" and check in row[1] for row in rows), f"{check} missed it on {label}:\n{drift}\n{context}"
     ours = {name for row in rows for name in RULES if f"{name} (" in row[1]}
     assert ours <= {check, *also}, f"other checks reported it too: {sorted(ours - {check, *also})}\n{drift}"
+
+
+# The same breakages applied by a proxy (proxy.py) between a live run and a served emulator with its
+# default limits and a control URL: a representative subset, kept quick for CI (the in-process
+# cases above cover every check).
+LIVE = ["total-mismatch", "reset-ms", "limit-mutated", "wrong-can-transition", "page-order", "skip-state"]
+KEYS = {
+    "247xd": "247xd_b8dea7c360f5addabe9d6dd532d8fadd55d62b2a",  # xd-rich of the default fixtures
+    "usdtlowfee": "ak_live_rR89FMJJckUpNloEOvSsT6RT8ItCPzCp",  # ulf-rich
+}
+
+
+@pytest.fixture(scope="module")
+def live_runs() -> dict[str, tuple[int, str, str]]:
+    sys.path.insert(0, str(ROOT))
+    from tests.served import serve
+
+    results = {}
+    with serve() as served, tempfile.TemporaryDirectory(prefix="contract-live-teeth-") as tmp:
+        for breakage in LIVE:
+            module, operation, _, _, _ = CASES[breakage]
+            api = BREAKAGES[breakage][0]
+            proxy = subprocess.Popen(
+                [sys.executable, "-m", "contract_tests.proxy", served.url, breakage, KEYS[api]],
+                cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            )
+            try:
+                assert proxy.stdout is not None
+                url = proxy.stdout.readline().split()[-1]
+                reports = Path(tmp) / breakage
+                env = _env(breakage, operation, reports)
+                del env["CONTRACT_BREAK"]
+                env |= {
+                    "CONTRACT_247XD_URL": f"{url}/api/v1", "CONTRACT_247XD_KEY": KEYS["247xd"],
+                    "CONTRACT_USDTLOWFEE_URL": url, "CONTRACT_USDTLOWFEE_KEY": KEYS["usdtlowfee"],
+                    "CONTRACT_ALLOW_SPEND": "1", "CONTRACT_CONTROL_URL": f"{served.url}/_emulator",
+                }
+                child = subprocess.run(
+                    [sys.executable, "-m", "pytest", str(HERE / module), "-p", "no:cacheprovider", "-q",
+                     *_selection(operation), "-W", "error"],
+                    cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
+                )
+                drift = reports / "drift.md"
+                results[breakage] = (
+                    child.returncode, drift.read_text("utf-8") if drift.exists() else "", child.stdout + child.stderr
+                )
+            finally:
+                proxy.terminate()
+                proxy.wait(timeout=10)
+                if proxy.stdout is not None:
+                    proxy.stdout.close()
+    return results
+
+
+@pytest.mark.parametrize("breakage", LIVE)
+def test_a_live_run_through_a_breaking_proxy_reports_it(
+    breakage: str, live_runs: dict[str, tuple[int, str, str]]
+) -> None:
+    code, drift, output = live_runs[breakage]
+    _, _, label, check, also = CASES[breakage]
+    assert code == 1, f"the live suite did not fail on {breakage}:\n{output[-3000:]}"
+    assert_reported(drift, label, check, also, f"{breakage} (live)\n{output[-3000:]}")
