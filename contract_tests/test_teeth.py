@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ from .semantics import RULES
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-TIMEOUT_S = 300
+TIMEOUT_S = 600
+PARALLEL = 3  # children at a time: CI has 2 cores
 
 # breakage -> (suite module, operationId it touches (None: the stateful flows), its label, the check
 # that must report it, other checks of ours that may report it too)
@@ -91,28 +93,25 @@ def _selection(operation: str | None) -> list[str]:
 
 @pytest.fixture(scope="module")
 def broken_runs() -> dict[str, tuple[int, str, str]]:
-    """Every breakage's child run: (exit code, drift.md, output)."""
+    """Every breakage's child run: (exit code, drift.md, output), PARALLEL at a time."""
     with tempfile.TemporaryDirectory(prefix="contract-teeth-") as tmp:
-        children = {}
-        for breakage, (module, operation, _, _, _) in CASES.items():
+
+        def run(breakage: str) -> tuple[int, str, str]:
+            module, operation, _, _, _ = CASES[breakage]
             reports = Path(tmp) / breakage
             command = [
                 sys.executable, "-m", "pytest", str(HERE / module), "-p", "no:cacheprovider",
                 "-q", *_selection(operation), "-W", "error",
             ]
-            children[breakage] = (
-                subprocess.Popen(
-                    command, cwd=ROOT, env=_env(breakage, operation, reports),
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                ),
-                reports,
+            child = subprocess.run(
+                command, cwd=ROOT, env=_env(breakage, operation, reports),
+                capture_output=True, text=True, timeout=TIMEOUT_S,
             )
-        results = {}
-        for breakage, (child, reports) in children.items():
-            output, _ = child.communicate(timeout=TIMEOUT_S)
             drift = reports / "drift.md"
-            results[breakage] = (child.returncode, drift.read_text("utf-8") if drift.exists() else "", output)
-        return results
+            return child.returncode, drift.read_text("utf-8") if drift.exists() else "", child.stdout + child.stderr
+
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            return dict(zip(CASES, pool.map(run, CASES), strict=True))
 
 
 def test_every_breakage_has_a_case() -> None:
