@@ -6,6 +6,7 @@ names where to write it; the default place, contract_tests/reports/, is gitignor
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -18,7 +19,18 @@ from typing import Any
 import pytest
 from schemathesis.core.failures import Failure
 
-from .support import REPORTS, USDTLOWFEE, XD247
+from . import pacing
+from .support import (
+    ALLOW_SPEND,
+    CONTROL_URL,
+    DOCUMENTED,
+    OPERATIONS,
+    REPORTS,
+    SPENDING,
+    USDTLOWFEE,
+    XD247,
+    operation_ids,
+)
 
 _GOT = re.compile(r"\[(\d{3})\] ([^\n:]*):\s*\n\s*`([^`]*)`")
 
@@ -125,11 +137,81 @@ def _junit(path: Path) -> None:
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _markdown(path: Path) -> None:
+def _read_only(api: str) -> bool:
+    env = XD247.env if api == "247xd" else USDTLOWFEE.env
+    return bool(os.environ.get(f"CONTRACT_{env}_URL")) and not ALLOW_SPEND
+
+
+def coverage() -> dict[str, Any]:
+    """Per API and operation: responses judged by status class, 429s retried, and whether the run
+    could reach it; `unjudged` lists the reachable operations never judged a 2xx."""
+    ids = operation_ids()
+    apis: dict[str, Any] = {}
+    unjudged = []
+    for label, api in DOCUMENTED.items():
+        if api not in pacing.LEDGER.apis_run:
+            continue
+        judged = dict(sorted(pacing.LEDGER.judged.get((api, label), {}).items()))
+        method = label.split(" ", 1)[0]
+        live = bool(os.environ.get(f"CONTRACT_{XD247.env if api == '247xd' else USDTLOWFEE.env}_URL"))
+        reason = None
+        if OPERATIONS and ids.get(label) not in OPERATIONS:
+            reason = "not selected (CONTRACT_OPERATIONS)"
+        elif _read_only(api) and method != "GET":
+            reason = "a write; read-only run" + (" (spends money)" if label in SPENDING else "")
+        elif label == "POST /social/orders/{orderId}/refund" and live and CONTROL_URL is None:
+            reason = "needs a cancelled or partial social order: no client cancel, no control plane"
+        elif "{" in label and method == "GET" and (api, label) not in pacing.LEDGER.reachable_by_id:
+            reason = "no id: none listed or created, none given"
+        entry = {
+            "judged": judged,
+            "rateLimited": pacing.LEDGER.rate_limited.get((api, label), 0),
+            "reachable": reason is None,
+        }
+        if reason is not None:
+            entry["why"] = reason
+        elif not judged.get("2xx"):
+            unjudged.append(f"{api} {label}")
+        apis.setdefault(api, {})[label] = entry
+    return {
+        "requests": pacing.LEDGER.sent,
+        "rateLimited": sum(pacing.LEDGER.rate_limited.values()),
+        "waitedSeconds": round(pacing.LEDGER.waited_s, 1),
+        "seconds": round(time.time() - _STARTED[0], 1),
+        "apis": apis,
+        "unjudged": unjudged,
+    }
+
+
+def _coverage_table(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Coverage",
+        "",
+        f"{report['requests']} requests, {report['rateLimited']} answered 429 and retried "
+        f"(waited {report['waitedSeconds']} s), {report['seconds']} s.",
+        "",
+        "| operation | 2xx | 4xx | 5xx | 429 retried | reachable |",
+        "|---|---|---|---|---|---|",
+    ]
+    for api, operations in report["apis"].items():
+        for label, entry in operations.items():
+            judged = entry["judged"]
+            reach = "yes" if entry["reachable"] else f"no: {entry['why']}"
+            if entry["reachable"] and not judged.get("2xx"):
+                reach = "**yes, never judged a 2xx**"
+            lines.append(
+                f"| {api} {label} | {judged.get('2xx', 0)} | {judged.get('4xx', 0)} | {judged.get('5xx', 0)} "
+                f"| {entry['rateLimited']} | {reach} |"
+            )
+    return [*lines, ""]
+
+
+def _markdown(path: Path, report: dict[str, Any]) -> None:
     failed = sum(1 for _, r in _REPORTS if r.failed)
     lines = [
         "# Contract drift report",
         "",
+        *_coverage_table(report),
         *[f"- {target}" for target in _targets()],
         f"- {len(_REPORTS)} tests, {failed} failed, {len(_MISMATCHES)} mismatches",
         "",
@@ -148,15 +230,35 @@ def _markdown(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+_UNJUDGED: list[str] = []
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not pacing.LEDGER.apis_run:
+        return
+    report = coverage()
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    (REPORTS / "coverage.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    # A reachable operation never judged a 2xx: the run could not show it keeps the contract.
+    _UNJUDGED[:] = report["unjudged"]
+    if _UNJUDGED:
+        _MISMATCHES.extend(
+            Mismatch("coverage", label.split(" ", 1)[1], "coverage", "a judged 2xx", "none (see the coverage table)")
+            for label in _UNJUDGED
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if not _enabled() or not _REPORTS:
         return
-    REPORTS.mkdir(parents=True, exist_ok=True)
     _junit(REPORTS / "junit.xml")
-    _markdown(REPORTS / "drift.md")
+    _markdown(REPORTS / "drift.md", report)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not pacing.LEDGER.apis_run:
+        return
+    for label in _UNJUDGED:
+        terminalreporter.write_line(f"contract coverage: {label} was reachable but never judged a 2xx", red=True)
+    where = [REPORTS / "coverage.json"]
     if _enabled() and _REPORTS:
-        where = f"{REPORTS / 'drift.md'} and {REPORTS / 'junit.xml'}"
-        terminalreporter.write_line(f"contract drift report: {where}")
+        where += [REPORTS / "drift.md", REPORTS / "junit.xml"]
+    terminalreporter.write_line(f"contract report: {', '.join(map(str, where))}")

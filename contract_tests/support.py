@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.core.failures import Failure
 from starlette.testclient import TestClient
@@ -28,7 +28,7 @@ from emulator.core.clock import parse_iso
 from emulator.runtime import Emulator
 from emulator.usdtlowfee import tron
 
-from . import breakages
+from . import breakages, pacing, semantics
 
 SPECS = Path(__file__).resolve().parent.parent / "emulator" / "specs"
 REPORTS = Path(os.environ.get("CONTRACT_REPORT_DIR") or Path(__file__).resolve().parent / "reports")
@@ -40,10 +40,15 @@ def _int_env(name: str, default: int) -> int:
 
 
 # The knobs (contract_tests/README.md). Defaults keep `make test` well inside the CI budget.
+_LIVE = any(os.environ.get(f"CONTRACT_{name}_URL") for name in ("247XD", "USDTLOWFEE"))
 SEED = _int_env("CONTRACT_SEED", 20250115)
-MAX_EXAMPLES = _int_env("CONTRACT_MAX_EXAMPLES", 50)
-STATEFUL_EXAMPLES = _int_env("CONTRACT_STATEFUL_EXAMPLES", 25)
-STATEFUL_STEPS = _int_env("CONTRACT_STATEFUL_STEPS", 10)
+# A live target answers 60 requests a minute (seed 000 section 3): the defaults of a live run keep
+# it inside 5 minutes (README "What a run costs"); in-process there is no limit to respect.
+# With a control plane (CONTRACT_CONTROL_URL) waiting is a clock move, nearly free: in between.
+_PACED_BY_WALL_CLOCK = _LIVE and not os.environ.get("CONTRACT_CONTROL_URL")
+MAX_EXAMPLES = _int_env("CONTRACT_MAX_EXAMPLES", 4 if _PACED_BY_WALL_CLOCK else 20 if _LIVE else 50)
+STATEFUL_EXAMPLES = _int_env("CONTRACT_STATEFUL_EXAMPLES", 6 if _PACED_BY_WALL_CLOCK else 25)
+STATEFUL_STEPS = _int_env("CONTRACT_STATEFUL_STEPS", 6 if _PACED_BY_WALL_CLOCK else 10)
 ALLOW_SPEND = os.environ.get("CONTRACT_ALLOW_SPEND") == "1"
 # At most this many orders bought from a live target that may be the real vendor.
 MAX_PURCHASES = _int_env("CONTRACT_MAX_PURCHASES", 50)
@@ -74,6 +79,26 @@ def _spending() -> frozenset[str]:
 
 
 SPENDING = _spending()
+
+
+def _labels() -> dict[str, str]:
+    labels = {}
+    for api, name in (("247xd", "247xd.json"), ("usdtlowfee", "usdtlowfee.json")):
+        for path, item in json.loads((SPECS / name).read_text("utf-8"))["paths"].items():
+            labels |= {f"{method.upper()} {path}": api for method in item if method in ("get", "post", "put", "delete")}
+    return labels
+
+
+def operation_ids() -> dict[str, str]:
+    ids = {}
+    for name in ("247xd.json", "usdtlowfee.json"):
+        for path, item in json.loads((SPECS / name).read_text("utf-8"))["paths"].items():
+            ids |= {f"{m.upper()} {path}": op["operationId"] for m, op in item.items() if isinstance(op, dict) and "operationId" in op}
+    return ids
+
+
+DOCUMENTED = _labels()  # "GET /v1/energy/orders" -> "usdtlowfee"
+pacing.install(DOCUMENTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +158,28 @@ def new_emulator() -> tuple[Emulator, Any, TestClient]:
     control.post("/_emulator/clock/freeze").raise_for_status()
     # Frozen a few real microseconds after START; setting it forward makes the instant exact.
     control.post("/_emulator/clock/set", json={"now": FROZEN_AT}).raise_for_status()
+    pacing.set_advance(_advancer(control))
     return emulator, app, control
+
+
+def _advancer(control: Any) -> Any:
+    """Waiting for a rate-limit window on a target with a control plane: move its clock."""
+
+    def advance(seconds: float) -> None:
+        body = {"seconds": round(seconds, 3)}
+        if isinstance(control, str):
+            httpx.post(f"{control}/clock/advance", json=body, timeout=30).raise_for_status()
+        else:
+            control.post("/_emulator/clock/advance", json=body).raise_for_status()
+
+    return advance
+
+
+def control_client() -> Any:
+    """The served emulator's control plane (CONTRACT_CONTROL_URL), or None."""
+    if CONTROL_URL is None:
+        return None
+    return httpx.Client(base_url=CONTROL_URL.removesuffix("/_emulator"), timeout=30)
 
 
 @cache
@@ -159,7 +205,9 @@ def fresh_key(api: Api, control: Any) -> str:
     body |= {"coins": XD247_COINS} if api is XD247 else {"balanceSun": USDTLOWFEE_SUN}
     response = control.post(f"/_emulator/{api.name}/accounts", json=body)
     assert response.status_code == 201, response.text
-    return str(response.json()["apiKey"])
+    key = str(response.json()["apiKey"])
+    pacing.known_key(api.header_value(key))
+    return key
 
 
 def target(api: Api) -> Target:
@@ -171,8 +219,13 @@ def target(api: Api) -> Target:
         url = url.rstrip("/")
         if api.prefix and url.endswith(api.prefix):
             url = url[: -len(api.prefix)]  # the document's paths carry /v1 themselves
+        pacing.known_key(api.header_value(key))
+        if CONTROL_URL is not None:
+            pacing.set_advance(_advancer(CONTROL_URL))
+            semantics.use_tables(httpx.get(f"{CONTROL_URL}/machines", timeout=30).json()["machines"])
         return Target(api, key, base_url=url)
     emulator, app, control = emulator_app()
+    semantics.use_tables(control.get("/_emulator/machines").json()["machines"])
     key = fresh_key(api, control)
     return Target(api, key, app=Swap(breakages.wrap(app, api.name, BREAKAGE, key)), emulator=emulator)
 
@@ -282,22 +335,29 @@ def flows(schema: Any, target: Target) -> Any:
     """
 
     shared = target.app.app if target.emulator is not None else None
+    money = Money(schema, target)
 
     class Flows(schema.as_state_machine()):  # type: ignore[misc]
         key = target.key
+        emulator_control: Any = None
 
         def setup(self) -> None:
             if target.emulator is not None:
-                _, app, control = new_emulator()
-                self.key = fresh_key(target.api, control)
+                pacing.fresh_target()
+                _, app, self.emulator_control = new_emulator()
+                self.key = fresh_key(target.api, self.emulator_control)
                 target.app.app = breakages.wrap(app, target.api.name, BREAKAGE, self.key)
             elif CONTROL_URL is not None:
-                with httpx.Client(base_url=CONTROL_URL.removesuffix("/_emulator")) as client:
-                    self.key = fresh_key(target.api, client)
+                self.emulator_control = control_client()
+                self.key = fresh_key(target.api, self.emulator_control)
 
         def teardown(self) -> None:
             if shared is not None:
                 target.app.app = shared
+                pacing.fresh_target()
+                pacing.set_advance(_advancer(emulator_app()[2]))
+            elif self.emulator_control is not None:
+                self.emulator_control.close()
             super().teardown()
 
         def before_call(self, case: Any) -> None:
@@ -314,13 +374,156 @@ def flows(schema: Any, target: Target) -> Any:
             ):
                 case.body["tronAddress"] = tron.address_from_bytes(os.urandom(20))
 
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            super().validate_response(response, case, *args, **kwargs)
+            money.after_step(case, response, self.key, self.emulator_control)
+
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            return money.step(case, self.key, self.emulator_control, lambda: super(Flows, self).call(case, **kwargs))
+
     test_case = Flows.TestCase
     test_case.settings = stateful_settings()
     return test_case
 
 
+class Money:
+    """The money rules that need the balance before and after one call, read with the same key
+    within the same stateful step (semantics.RULES: money_create, money_refund, frozen_release)."""
+
+    def __init__(self, schema: Any, target: Target) -> None:
+        self.schema = schema
+        self.target = target
+        self.wallet_path = "/balance" if target.api is XD247 else "/v1/wallet/balance"
+        self.settled = 0
+
+    def wallet(self, key: str) -> dict[str, int]:
+        """The balance in integer units: 247xd hundredths of a coin, USDTLowFee sun."""
+        case = self.schema[self.wallet_path]["GET"].Case(headers={"Authorization": self.target.api.header_value(key)})
+        response = case.call()
+        case.validate_response(response)
+        data = response.json()["data"]
+        if self.target.api is XD247:
+            return {"coins": round(data["coins"] * 100)}
+        return {k: int(data[k]) for k in ("balanceSun", "frozenSun", "totalSun")}
+
+    def step(self, case: Any, key: str, control: Any, call: Any) -> Any:
+        label = case.operation.label
+        if label not in MONEY_STEPS:
+            return call()
+        # Room for the step's reads in one window, so no wait (no clock move) falls between them.
+        pacing.reserve(self.target.api.header_value(key), 6)
+        before = self.wallet(key)
+        response = call()
+        data = response.json().get("data") if 200 <= response.status_code < 300 and response.content else None
+        if not isinstance(data, dict):
+            return response
+        after = self.wallet(key)
+        api = self.target.api.name
+        if label == "POST /v1/energy/orders":
+            price = int(data.get("priceSun", 0))
+            moved = (before["balanceSun"] - after["balanceSun"], after["frozenSun"] - before["frozenSun"])
+            if data.get("status") == "processing" and moved != (price, price):
+                pacing.note(api, label, "money_create",
+                            f"priceSun {price}: balanceSun fell by {moved[0]}, frozenSun rose by {moved[1]}")
+        elif label.startswith("POST") and label.endswith("/orders"):
+            price = round(float(data.get("price", 0)) * 100)
+            if before["coins"] - after["coins"] != price:
+                pacing.note(api, label, "money_create",
+                            f"price {price / 100}: coins fell by {(before['coins'] - after['coins']) / 100}")
+        elif label.endswith("/refund"):
+            refunded = round(float(data.get("refundedAmount", 0)) * 100)
+            if after["coins"] - before["coins"] != refunded:
+                pacing.note(api, label, "money_refund",
+                            f"refundedAmount {refunded / 100}: coins rose by {(after['coins'] - before['coins']) / 100}")
+            again = case.call()
+            again_code = again.json().get("error", {}).get("code") if again.content else None
+            last = self.wallet(key)
+            if again.status_code != 400 or again_code != "BAD_REQUEST" or last != after:
+                pacing.note(api, label, "money_refund",
+                            f"a second refund answered {again.status_code} {again_code}; coins "
+                            f"{after['coins'] / 100} -> {last['coins'] / 100}")
+        return response
+
+    def after_step(self, case: Any, response: Any, key: str, control: Any) -> None:
+        """After a create was judged, the control plane ends it (energy: completed or failed, and
+        its price must leave frozenSun) or makes it refundable (social: 247xd has no client cancel
+        and delivery follows the clock; cancelled or partial, alternately)."""
+        label = case.operation.label
+        auth = {"Authorization": self.target.api.header_value(key)}
+        if label == "POST /otp/orders/{orderId}/cancel" and response.status_code == 200:
+            # The refund of a cancelled order, within this step (it costs nothing: the price comes back).
+            refund = self.schema["/otp/orders/{orderId}/refund"]["POST"].Case(
+                path_parameters={"orderId": response.json()["data"]["orderId"]}, headers=auth
+            )
+            refund.validate_response(self.step(refund, key, control, refund.call))
+            return
+        if label == "POST /v1/addresses" and response.status_code == 201:
+            # Label and default the new address, each judged: the walk of links rarely does both. (Not
+            # delete: schemathesis' ensure_resource_availability reads the created address later.)
+            address = {"id": response.json()["data"]["id"]}
+            for path, method, body in (
+                ("/v1/addresses/{id}/label", "PUT", {"label": "contract"}),
+                ("/v1/addresses/{id}/default", "PUT", None),
+            ):
+                kwargs: dict[str, Any] = {"path_parameters": address, "headers": dict(auth)}
+                if body is not None:
+                    kwargs["body"] = body
+                self.schema[path][method].Case(**kwargs).call_and_validate()
+            return
+        if control is None or response.status_code != 201 or label not in ("POST /v1/energy/orders", "POST /social/orders"):
+            return
+        data = response.json()["data"]
+        if label == "POST /social/orders":
+            moves = ["cancelled"] if int(str(data["orderId"])[0], 16) % 2 == 0 else ["processing", "partial"]
+            for to in moves:
+                moved = control.post(f"/_emulator/247xd/orders/{data['orderId']}/transition", json={"to": to})
+                if moved.status_code == 200:
+                    semantics.forced(self.target.api.header_value(key), "social", data["orderId"], to)
+            # The refund then, within this step: the walk of links reaches it too rarely to count on.
+            refund = self.schema["/social/orders/{orderId}/refund"]["POST"].Case(
+                path_parameters={"orderId": data["orderId"]}, headers=auth
+            )
+            refund.validate_response(self.step(refund, key, control, refund.call))
+        elif data.get("status") == "processing":
+            self.settle(data, key, control, self.wallet(key))
+
+    def settle(self, order: dict[str, Any], key: str, control: Any, before: dict[str, int]) -> None:
+        """Force the order's end through the control plane and see its price leave frozenSun:
+        completed spends it, failed returns it (alternately, by id)."""
+        self.settled += 1
+        to = "completed" if self.settled % 2 else "failed"
+        moved = control.post(f"/_emulator/usdtlowfee/orders/{order['id']}/transition", json={"to": to})
+        if moved.status_code != 200:
+            return  # settled already (an automatic move): nothing to force
+        semantics.forced(self.target.api.header_value(key), "energy", order["id"], to)
+        # Read back and judged: a settled order as the API shows it (completed_order, state_edges).
+        read = self.schema["/v1/energy/orders/{id}"]["GET"].Case(
+            path_parameters={"id": order["id"]}, headers={"Authorization": self.target.api.header_value(key)}
+        )
+        read.call_and_validate()
+        after = self.wallet(key)
+        price = int(order["priceSun"])
+        expected = (before["balanceSun"] + (price if to == "failed" else 0), before["frozenSun"] - price)
+        if (after["balanceSun"], after["frozenSun"]) != expected:
+            raise semantics.fail(
+                "frozen_release", "POST /v1/energy/orders",
+                f"order {order['id']} {to} (priceSun {price}): balanceSun/frozenSun {before['balanceSun']}/"
+                f"{before['frozenSun']} -> {after['balanceSun']}/{after['frozenSun']}, expected {expected[0]}/{expected[1]}",
+            )
+
+
+MONEY_STEPS = {
+    "POST /otp/orders", "POST /social/orders", "POST /premium/orders", "POST /v1/energy/orders",
+    "POST /otp/orders/{orderId}/refund", "POST /social/orders/{orderId}/refund",
+}
+
+
 def stateful_settings() -> settings:
+    # CONTRACT_NO_SHRINK=1 (test_teeth.py): report the first failing scenario as found; a broken
+    # copy only has to be caught, and shrinking it replays many scenarios.
+    phases = [Phase.explicit, Phase.generate] if os.environ.get("CONTRACT_NO_SHRINK") == "1" else list(Phase)
     return settings(
+        phases=phases,
         max_examples=STATEFUL_EXAMPLES,
         stateful_step_count=STATEFUL_STEPS,
         deadline=None,
@@ -440,3 +643,105 @@ def documented_refusal(ctx: Any, response: Any, case: Any) -> bool | None:
             f"Got: {response.status_code} {code}: {message}",
         )
     return None
+
+
+# --- explicit reads: GETs by id, the list walks -------------------------------------------
+
+
+def _env_ids(api: Api) -> list[str]:
+    return [v.strip() for v in os.environ.get(f"CONTRACT_{api.env}_ORDER_IDS", "").split(",") if v.strip()]
+
+
+BY_ID_PARAM = {
+    "GET /otp/orders/{orderId}": "orderId", "GET /social/orders/{orderId}": "orderId",
+    "GET /premium/orders/{orderId}": "orderId", "GET /v1/energy/orders/{id}": "id", "GET /v1/addresses/{id}": "id",
+}
+
+
+def ids_for(target: Target, label: str) -> list[Any]:
+    """The ids the run has for a GET by id: seen in a list or a create with this key, or given."""
+    mine = target.api.header_value(target.key)
+    seen = [value for key, value in pacing.LEDGER.ids.get((target.api.name, label), []) if key == mine]
+    given: list[Any] = []
+    if label.startswith("GET /v1/energy/orders/") or (target.api is XD247 and "orders" in label):
+        given = [int(v) if v.isdigit() else v for v in _env_ids(target.api)]
+    return list(dict.fromkeys([*seen[:3], *given]))
+
+
+def reads_by_id(schema: Any, target: Target) -> list[str]:
+    """Each GET by id, called with the ids the run has and judged by every check. Returns the
+    operations that had no id (unreachable; coverage.json says so)."""
+    unreached = []
+    for label, param in BY_ID_PARAM.items():
+        if pacing.LABELS.get(label) != target.api.name or (OPERATIONS and label not in _selected_labels(schema)):
+            continue
+        ids = ids_for(target, label)
+        if not ids:
+            unreached.append(label)
+            continue
+        pacing.LEDGER.reachable_by_id.add((target.api.name, label))
+        path = label.split(" ", 1)[1]
+        for value in ids:
+            case = schema[path]["GET"].Case(
+                path_parameters={param: value}, headers={"Authorization": target.api.header_value(target.key)}
+            )
+            case.call_and_validate()
+    return unreached
+
+
+def _selected_labels(schema: Any) -> set[str]:
+    return {op.ok().label for op in schema.get_all_operations()}
+
+
+def energy_lists(schema: Any, target: Target) -> None:
+    """The energy order list walked by offset and limit, and refused out of range (semantics:
+    list_pages, list_refusals). Spending targets get three orders first so pages exist."""
+    if target.api is not USDTLOWFEE or (OPERATIONS and "GET /v1/energy/orders" not in _selected_labels(schema)):
+        return
+    auth = {"Authorization": target.api.header_value(target.key)}
+    operation = schema["/v1/energy/orders"]["GET"]
+    label = "GET /v1/energy/orders"
+
+    def page(**query: Any) -> tuple[Any, Any]:
+        case = operation.Case(query=query, headers=auth)
+        response = case.call()
+        return case, response
+
+    if target.may_spend and not _cap_reached():
+        create = schema["/v1/energy/orders"]["POST"]
+        for _ in range(3):
+            address = tron.address_from_bytes(os.urandom(20))
+            body = {"type": "manual", "data": {"tronAddress": address, "energyValue": 32000, "durationHours": 1}}
+            create.Case(body=body, headers=auth).call()
+    judged = [page(limit=100)]
+    everything = judged[0][1].json()["data"]
+    problems = []
+    size = 2
+    walked: list[Any] = []
+    offset = 0
+    while offset < min(everything["total"], 8):
+        judged.append(page(offset=offset, limit=size))
+        data = judged[-1][1].json()["data"]
+        if data["total"] != everything["total"]:
+            problems.append(f"total {data['total']} at offset {offset}, {everything['total']} for the whole list")
+        walked += [o["id"] for o in data["orders"]]
+        offset += size
+    expected = [o["id"] for o in everything["orders"]][: len(walked) if walked else 0]
+    if walked != expected[: len(walked)] or len(walked) != min(everything["total"], offset):
+        problems.append(f"pages of {size} gave ids {walked}, the whole list starts {expected}")
+    if len(everything["orders"]) != min(everything["total"], 100):
+        problems.append(f"total {everything['total']} but limit=100 gave {len(everything['orders'])} orders")
+    for problem in problems:
+        pacing.note("usdtlowfee", label, "list_pages", problem)
+    for query in ({"limit": 0}, {"limit": 101}, {"status": "pending"}, {"status": "PROCESSING"}):
+        _, response = page(**query)
+        code = response.json().get("error", {}).get("code") if response.content else None
+        if response.status_code != 400 or code != "VALIDATION_ERROR":
+            pacing.note("usdtlowfee", label, "list_refusals", f"{query} answered {response.status_code} {code}")
+    # Judged after the walk: the list_pages/list_refusals findings go with the first page's checks.
+    for case, response in judged:
+        case.validate_response(response)
+
+
+def _cap_reached() -> bool:
+    return CONTROL_URL is None and sum(BOUGHT.values()) >= MAX_PURCHASES - 3

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .support import USDTLOWFEE, flows, flows_skipped, load_schema, target
+from .support import USDTLOWFEE, energy_lists, flows, flows_skipped, load_schema, reads_by_id, target
 
 TARGET = target(USDTLOWFEE)
 schema = load_schema(TARGET)
@@ -17,6 +17,16 @@ schema = load_schema(TARGET)
 @schema.parametrize()
 def test_usdtlowfee(case: Any) -> None:
     case.call_and_validate()
+
+
+def test_usdtlowfee_reads_by_id() -> None:
+    """Each GET by id with an id the run has (from a list, a create, or CONTRACT_USDTLOWFEE_ORDER_IDS)."""
+    reads_by_id(schema, TARGET)
+
+
+def test_usdtlowfee_lists() -> None:
+    """The energy order list walked by offset/limit, and refused out of range."""
+    energy_lists(schema, TARGET)
 
 
 SKIP_FLOWS = flows_skipped(TARGET)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .support import XD247, flows, flows_skipped, load_schema, target
+from .support import XD247, flows, flows_skipped, load_schema, reads_by_id, target
 
 TARGET = target(XD247)
 schema = load_schema(TARGET)
@@ -16,6 +16,11 @@ schema = load_schema(TARGET)
 @schema.parametrize()
 def test_xd247(case: Any) -> None:
     case.call_and_validate()
+
+
+def test_xd247_reads_by_id() -> None:
+    """Each GET by id with an id the run has (from a list, a create, or CONTRACT_247XD_ORDER_IDS)."""
+    reads_by_id(schema, TARGET)
 
 
 SKIP_FLOWS = flows_skipped(TARGET)
