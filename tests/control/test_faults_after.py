@@ -44,7 +44,10 @@ def test_an_after_fault_on_an_otp_order_creates_it_and_debits_the_coins_while_th
     assert ok(client.get("/api/v1/balance", headers=H)) == {"coins": 485.0}
     entry = journal(client, method="POST")[0]
     assert (entry["status"], entry["faulted"], entry["faultPhase"], entry["faultId"]) == (
-        500, True, "after", fault["faultId"]
+        500,
+        True,
+        "after",
+        fault["faultId"],
     )
     withheld = entry["withheld"]
     assert withheld["status"] == 201
@@ -121,7 +124,9 @@ def test_an_after_fault_on_a_refused_request_withholds_the_refusal(client: TestC
     ("field", "value"),
     [("phase", "during"), ("phase", 1), ("accountId", 5), ("accountId", ""), ("accountId", "x" * 65)],
 )
-def test_bad_phase_or_account_is_a_400_naming_the_field(client: TestClient, field: str, value: object) -> None:
+def test_bad_phase_or_account_is_a_400_naming_the_field(
+    client: TestClient, field: str, value: object
+) -> None:
     response = client.post("/_emulator/faults", json={"api": "247xd", "status": 500, field: value})
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith(field)
@@ -132,7 +137,8 @@ def test_an_unknown_account_is_a_400_and_adds_no_fault(client: TestClient) -> No
     response = client.post("/_emulator/faults", json={"api": "247xd", "status": 500, "accountId": "nobody"})
     assert response.status_code == 400
     assert response.json()["error"] == {
-        "code": "VALIDATION_ERROR", "message": "accountId must name an existing 247xd account"
+        "code": "VALIDATION_ERROR",
+        "message": "accountId must name an existing 247xd account",
     }
     # An account of the other API is not one of this API's.
     ulf = client.get("/_emulator/usdtlowfee/accounts").json()["accounts"][0]["accountId"]
@@ -180,8 +186,15 @@ def test_account_faults_of_two_accounts_stay_apart_and_the_newest_matching_wins(
 def test_a_per_account_after_fault_on_the_other_api(client: TestClient, emu: Emulator) -> None:
     created = client.post("/_emulator/usdtlowfee/accounts", json={"balanceSun": 10_000_000}).json()
     headers = ulf_auth(created["apiKey"])
-    add(client, api="usdtlowfee", path="/energy/orders", method="POST", status=500, phase="after",
-        accountId=created["accountId"])
+    add(
+        client,
+        api="usdtlowfee",
+        path="/energy/orders",
+        method="POST",
+        status=500,
+        phase="after",
+        accountId=created["accountId"],
+    )
     assert client.post("/v1/energy/orders", headers=headers, json=order_body()).status_code == 500
     assert client.post("/v1/energy/orders", headers=ulf_auth(ULF_DEMO), json=order_body()).status_code == 201
     assert len(emu.usdtlowfee.orders) == 2
