@@ -302,7 +302,14 @@ async def verdicts(request: Request) -> Response:
         listed = [f for f in listed if f["at"] >= since]
     if rule is not None:
         listed = [f for f in listed if f["rule"] == rule]
-    return json({"verdicts": listed, "journalSize": emu.journal.size, "journaled": len(emu.journal)})
+    return json(
+        {
+            "verdicts": listed,
+            "rules": list(RULES),
+            "journalSize": emu.journal.size,
+            "journaled": len(emu.journal),
+        }
+    )
 
 
 routes = [route("/_emulator/verdicts", GET=verdicts)]
