@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from emulator.app import create_app
 from emulator.runtime import Emulator
 from emulator.testing.transport import in_process_client
+from tests.served import serve
 from tests.usdtlowfee.support import DEMO_KEY as ULF_DEMO
 from tests.usdtlowfee.support import auth as ulf_auth
 from tests.usdtlowfee.support import order_body, wallet
@@ -218,3 +219,29 @@ def test_phase_and_account_survive_a_state_export_and_import(client: TestClient)
     (fault,) = client.get("/_emulator/faults").json()["faults"]
     assert (fault["phase"], fault["accountId"]) == ("after", mine)
     assert client.get("/api/v1/balance", headers=headers).status_code == 503
+
+
+def test_a_served_dropped_after_answer_closes_the_socket_and_the_order_exists() -> None:
+    with serve("--seed", "1") as served:
+        fault = {"api": "247xd", "method": "POST", "path": "/otp/orders", "drop": True, "phase": "after"}
+        assert httpx.post(f"{served.url}/_emulator/faults", json=fault).status_code == 201
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(f"{served.url}/api/v1/otp/orders", headers=H, json=OTP)
+        assert httpx.get(f"{served.url}/api/v1/balance", headers=H).json()["data"] == {"coins": 485.0}
+        (entry,) = httpx.get(f"{served.url}/_emulator/requests", params={"method": "POST"}).json()["requests"]
+        assert (entry["status"], entry["withheld"]["status"]) == (None, 201)
+        served.process.terminate()
+        served.process.wait(timeout=10)
+        assert served.process.stderr is not None
+        assert "Exception" not in served.process.stderr.read()
+
+
+def test_probability_and_times_apply_to_after_faults_as_to_before_ones(
+    client: TestClient, emu: Emulator
+) -> None:
+    add(client, api="247xd", method="POST", path="/otp/orders", status=500, phase="after", times=2)
+    statuses = [client.post("/api/v1/otp/orders", headers=H, json=OTP).status_code for _ in range(3)]
+    assert statuses == [500, 500, 201]
+    assert len(emu.xd247.orders) == 3
+    add(client, api="247xd", path="/balance", status=500, phase="after", probability=0)
+    assert client.get("/api/v1/balance", headers=H).status_code == 200
