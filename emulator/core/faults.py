@@ -1,9 +1,12 @@
 """Faults injected per route (WireMock's and LocalStack's chaos): an error in the API's own
 envelope, a delay, or a connection closed with no response.
 
-A fault names an API, optionally a method and a route template; it matches a request
-after routing and before auth. The registry is consulted only while `active` is true,
-so with no faults the request path pays one attribute check.
+A fault names an API, optionally a method, a route template and an account; it matches a
+request after routing and before auth (an account fault: once the key is resolved). Its
+phase says when it strikes: `before` instead of serving, `after` once the request was
+served and committed (the pipeline replaces the answer and journals the one withheld).
+The registry is consulted only while `active` is true, so with no faults the request path
+pays one attribute check.
 """
 
 from __future__ import annotations
