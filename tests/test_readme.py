@@ -227,6 +227,8 @@ PROMISES = [
     ("docs/state.md", "snapshot.json", r'"status":"loaded"'),
     ("docs/fixtures.md", "/_emulator/fixtures", r'"247xd"|"accounts"|"status"'),
     ("docs/docker.md", "examples/client.py", r"OTP order status: completed"),
+    ("docs/robustness.md", "495.0 coins", r'"coins":495\.0.*"faultPhase":"after","withheld":\{"status":201'),
+    ("docs/robustness.md", '"$E/verdicts', r'"rule":"duplicate-create","api":"247xd","accountId":"xd-demo"'),
 ]
 
 

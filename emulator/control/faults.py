@@ -10,7 +10,7 @@ from emulator.apis import FAULT_TARGETS
 from emulator.core import faults
 from emulator.core.errors import FieldError
 
-from .common import body, emulator_of, invalid, json, not_found, route
+from .common import backend_of, body, emulator_of, invalid, json, not_found, route
 
 
 async def create(request: Request) -> Response:
@@ -20,6 +20,10 @@ async def create(request: Request) -> Response:
     except FieldError as exc:
         raise invalid(exc) from None
     with emu.lock:
+        account_id = fields["account_id"]
+        # Only an account that exists now: a typo would otherwise never match, silently.
+        if account_id is not None and account_id not in backend_of(emu, fields["api"]).accounts:
+            raise invalid(FieldError("accountId", f"must name an existing {fields['api']} account"))
         fault = emu.faults.add(**fields)
         return json(fault.view(), 201)
 

@@ -40,6 +40,9 @@ async def requests(request: Request) -> Response:
     path = query.get("path")
     if path is not None and not path:
         raise invalid(FieldError("path", "must not be empty"))
+    account_id = query.get("accountId")
+    if account_id is not None and not 1 <= len(account_id) <= 64:
+        raise invalid(FieldError("accountId", "must be 1 to 64 characters"))
     status = query.get("status")
     # A dropped connection has no status; it is found without the status filter.
     wanted_status = None if status is None else _integer(status, "status", 100, 599)
@@ -53,6 +56,7 @@ async def requests(request: Request) -> Response:
         method=method,
         path=path,
         status=wanted_status,
+        account_id=account_id,
         limit=count,
     )
     return json({"requests": [journal_mod.view(entry) for entry in chosen]})

@@ -14,7 +14,7 @@ from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
 
-from . import faults, journal, keys, machines, orders, specs, usdtlowfee, xd247
+from . import faults, journal, keys, machines, orders, specs, usdtlowfee, verdicts, xd247
 from . import state as state_routes
 from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found
 
@@ -162,6 +162,7 @@ routes = [
     *specs.routes,
     *faults.routes,
     *journal.routes,
+    *verdicts.routes,
     *state_routes.routes,
 ]
 

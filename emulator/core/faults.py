@@ -1,9 +1,12 @@
 """Faults injected per route (WireMock's and LocalStack's chaos): an error in the API's own
 envelope, a delay, or a connection closed with no response.
 
-A fault names an API, optionally a method and a route template; it matches a request
-after routing and before auth. The registry is consulted only while `active` is true,
-so with no faults the request path pays one attribute check.
+A fault names an API, optionally a method, a route template and an account; it matches a
+request after routing and before auth (an account fault: once the key is resolved). Its
+phase says when it strikes: `before` instead of serving, `after` once the request was
+served and committed (the pipeline replaces the answer and journals the one withheld).
+The registry is consulted only while `active` is true, so with no faults the request path
+pays one attribute check.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ MAX_TIMES = 1_000_000_000
 # Error statuses only: a 1xx is not a final response, and a 2xx/3xx fault would have to
 # invent a success body.
 LOWEST_STATUS, HIGHEST_STATUS = 400, 599
+PHASES = ("before", "after")
 
 
 @dataclass(slots=True)
@@ -40,6 +44,8 @@ class Fault:
     drop: bool = False
     times: int | None = None
     probability: float = 1.0
+    phase: str = "before"  # "after": the request is served (and committed), then its answer replaced
+    account_id: str | None = None  # only this account's requests (resolved from their key)
     injected: int = 0
 
     @property
@@ -59,6 +65,8 @@ class Fault:
             "drop": self.drop,
             "times": self.times,
             "probability": self.probability,
+            "phase": self.phase,
+            "accountId": self.account_id,
             "injected": self.injected,
         }
 
@@ -116,6 +124,12 @@ def parse(data: dict[str, Any], targets: Sequence[FaultTarget]) -> dict[str, Any
         probability = v.number(data, "probability", low=0)
         if probability > 1:
             raise FieldError("probability", "must be at most 1")
+    phase = "before"
+    if v.optional(data, "phase"):
+        phase = v.string(data, "phase", max_len=16)
+        if phase not in PHASES:
+            raise FieldError("phase", f"must be one of {', '.join(PHASES)}")
+    account_id = v.string(data, "accountId", max_len=64) if v.optional(data, "accountId") else None
     if drop and status is not None:
         raise FieldError("drop", "excludes status (a dropped connection has no response)")
     for name, value in (("code", code), ("message", message)):
@@ -136,6 +150,8 @@ def parse(data: dict[str, Any], targets: Sequence[FaultTarget]) -> dict[str, Any
         "drop": drop,
         "times": times,
         "probability": float(probability),
+        "phase": phase,
+        "account_id": account_id,
     }
 
 
@@ -146,10 +162,13 @@ class FaultRegistry:
     injects nothing more; DELETE removes it.
     """
 
-    __slots__ = ("active", "_faults", "_rng", "_next")
+    __slots__ = ("active", "by_account", "_faults", "_rng", "_next")
 
     def __init__(self, seed: int = 0) -> None:
         self.active = False
+        # True while an active fault names an account: only then does the pipeline resolve
+        # the key before picking.
+        self.by_account = False
         self._faults: dict[str, Fault] = {}
         # Its own random source, seeded from the emulator seed: drawing for `probability`
         # never shifts the ids, codes and numbers the APIs generate.
@@ -194,12 +213,15 @@ class FaultRegistry:
         self._rng = rng
         self._refresh()
 
-    def pick(self, api: str, method: str, template: str | None) -> Fault | None:
+    def pick(
+        self, api: str, method: str, template: str | None, account_id: str | None = None
+    ) -> Fault | None:
         """The fault to inject into this request, counted as injected, or None.
 
         The newest matching fault whose probability draw succeeds wins (WireMock: the
         most recently added stub wins); at most one fault per request. A fault without
-        a path matches every request of its API, unrouted ones included.
+        a path matches every request of its API, unrouted ones included. A fault naming an
+        account matches only requests whose key resolved to it (`account_id`).
         """
         for fault in reversed(self._faults.values()):
             if fault.api != api or fault.exhausted:
@@ -207,6 +229,8 @@ class FaultRegistry:
             if fault.method is not None and fault.method != method:
                 continue
             if fault.path is not None and fault.path != template:
+                continue
+            if fault.account_id is not None and fault.account_id != account_id:
                 continue
             chance = fault.probability
             # Certain and impossible faults draw nothing, so they leave the sequence alone.
@@ -219,7 +243,9 @@ class FaultRegistry:
         return None
 
     def _refresh(self) -> None:
-        self.active = any(not fault.exhausted for fault in self._faults.values())
+        live = [fault for fault in self._faults.values() if not fault.exhausted]
+        self.active = bool(live)
+        self.by_account = any(fault.account_id is not None for fault in live)
 
 
 class ConnectionDropped(ConnectionError):

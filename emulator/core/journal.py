@@ -109,18 +109,26 @@ class Redactor:
 
 # One entry: a plain tuple (cheapest to build). Fields, in order:
 AT, API, METHOD, PATH, ROUTE, QUERY, HEADERS, BODY, STATUS, RESPONSE, DURATION_NS, FAULT = range(12)
+# ... then: the request's number (`req-N`), the account its key resolved to (None without
+# a valid key), the instant on the caller's clock (the account's own, else the emulator's),
+# the fault's phase, the answer an `after` fault withheld (status, body), and a 429's
+# Retry-After in seconds.
+SEQ, ACCOUNT, CALLER_AT, PHASE, WITHHELD_STATUS, WITHHELD_RESPONSE, RETRY_AFTER = range(12, 19)
 Entry = tuple[Any, ...]
 
 
 class Journal:
     """Bounded: the oldest entries fall off. With `size` 0 the request path records nothing."""
 
-    __slots__ = ("size", "redactor", "_entries")
+    __slots__ = ("size", "redactor", "_entries", "_seq")
 
     def __init__(self, size: int = 1000, redactor: Redactor | None = None) -> None:
         self.size = size
         self.redactor = redactor or Redactor(())
         self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+        # Request numbers never repeat in a process, not even after clear(): an id a test
+        # kept still means the same request.
+        self._seq = 0
 
     def record(
         self,
@@ -133,11 +141,19 @@ class Journal:
         response: bytes | None,
         duration_ns: int,
         fault_id: str | None = None,
+        *,
+        account_id: str | None = None,
+        caller_at_us: int | None = None,
+        phase: str | None = None,
+        withheld: tuple[int | None, bytes] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         """`status` and `response` are None for a connection dropped without a response."""
         redact = self.redactor
         path: str = scope["path"]
         query: bytes = scope["query_string"]
+        self._seq += 1
+        withheld_status, withheld_response = withheld if withheld is not None else (None, None)
         self._entries.append(
             (
                 at_us,
@@ -152,6 +168,13 @@ class Journal:
                 redact.data(response) if response else response,
                 duration_ns,
                 fault_id,
+                self._seq,
+                account_id,
+                at_us if caller_at_us is None else caller_at_us,
+                phase,
+                withheld_status,
+                redact.data(withheld_response) if withheld_response else withheld_response,
+                retry_after,
             )
         )
 
@@ -176,6 +199,7 @@ def select(
     method: str | None = None,
     path: str | None = None,
     status: int | None = None,
+    account_id: str | None = None,
     limit: int = 100,
 ) -> list[Entry]:
     """Filter entries (already newest first). `path` matches the request path as sent,
@@ -188,6 +212,8 @@ def select(
         if method is not None and entry[METHOD] != method:
             continue
         if status is not None and entry[STATUS] != status:
+            continue
+        if account_id is not None and entry[ACCOUNT] != account_id:
             continue
         if path is not None:
             full = entry[PATH]
@@ -214,7 +240,11 @@ def view(entry: Entry) -> dict[str, Any]:
         parts = entry[HEADERS].decode("latin-1").split("\n")
         for name, text in zip(parts[::2], parts[1::2], strict=False):
             headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    withheld = None
+    if entry[PHASE] == "after":
+        withheld = {"status": entry[WITHHELD_STATUS], "response": _decoded(entry[WITHHELD_RESPONSE])}
     return {
+        "requestId": request_id(entry),
         "time": iso_ms(entry[AT]),
         "api": entry[API],
         "method": entry[METHOD],
@@ -228,4 +258,11 @@ def view(entry: Entry) -> dict[str, Any]:
         "durationMs": round(entry[DURATION_NS] / 1_000_000, 3),
         "faulted": entry[FAULT] is not None,
         "faultId": entry[FAULT],
+        "faultPhase": entry[PHASE],
+        "withheld": withheld,
+        "accountId": entry[ACCOUNT],
     }
+
+
+def request_id(entry: Entry) -> str:
+    return f"req-{entry[SEQ]}"

@@ -103,11 +103,11 @@ class Pipeline:
         fault: Fault | None = None
         if self.faults.active:
             fault = await self._draw(scope, found)
-            if fault is not None and (fault.status is not None or fault.drop):
+            if fault is not None and fault.phase == "before" and (fault.status is not None or fault.drop):
                 await self._serve_fault(scope, receive, send, found, fault, started)
                 return
         dialect = self.dialect
-        status = 500
+        status: int | None = 500
         payload = b""
         extra: Headers = []
         raw = b""
@@ -161,10 +161,20 @@ class Pipeline:
             extra = error.headers
             if not read and self.journal.size:
                 raw = await read_body_quietly(receive)
+        withheld: tuple[int | None, bytes] | None = None
+        if fault is not None and fault.phase == "after":
+            # Served and committed above; now the client gets the fault instead of the answer.
+            withheld = (status, payload)
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)  # real time, as for a "before" delay
+            if fault.drop:
+                status, payload, extra = None, b"", []
+            elif fault.status is not None:
+                status, payload, extra, remaining = self._fault_answer(found, fault, remaining, reset, now)
         template = route.template if route is not None else template_of(found)
         await self._respond(
             scope, receive, send, started, at, now, template, raw, status, payload, remaining, reset,
-            extra, fault,
+            extra, fault, None if account is None else account.id, withheld,
         )
 
     async def _respond(
@@ -183,9 +193,12 @@ class Pipeline:
         reset: int,
         extra: Headers,
         fault: Fault | None,
+        account_id: str | None,
+        withheld: tuple[int | None, bytes] | None = None,
     ) -> None:
         """The one tail: headers, send (or drop when status is None), journal, log. `now` is
-        the caller's clock (the account's own, else the emulator's): the Date it shows."""
+        the caller's clock (the account's own, else the emulator's): the Date it shows.
+        `withheld`: the real answer an `after` fault replaced, for the journal."""
         fault_id = None if fault is None else fault.id
         if status is not None:
             headers = [
@@ -202,9 +215,15 @@ class Pipeline:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
         if self.journal.size:
+            retry_after = None
+            if status == 429:
+                for name, value in extra:
+                    if name == b"retry-after":
+                        retry_after = int(value)
             self.journal.record(
                 at, self.dialect.name, scope, template, raw, status, payload if status is not None else None,
-                perf_counter_ns() - started, fault_id,
+                perf_counter_ns() - started, fault_id, account_id=account_id, caller_at_us=now,
+                phase=None if fault is None else fault.phase, withheld=withheld, retry_after=retry_after,
             )
         if access.isEnabledFor(_INFO):  # a dict lookup when info is off: nothing is built
             self._log(scope, status, started, fault_id)
@@ -212,10 +231,16 @@ class Pipeline:
             await drop_connection(receive)
 
     async def _draw(self, scope: Scope, found: Match | None) -> Fault | None:
-        """The fault this request draws, if any; a latency is waited out here."""
+        """The fault this request draws, if any; a "before" latency is waited out here. With a
+        fault naming an account in force, the key is resolved first (a request without a
+        valid key has no account, so never matches one)."""
         with self.lock:
-            fault = self.faults.pick(self.dialect.name, scope["method"], template_of(found))
-        if fault is not None and fault.latency_ms:
+            account_id = None
+            if self.faults.by_account:
+                account = self.caller(scope)[0]
+                account_id = None if account is None else account.id
+            fault = self.faults.pick(self.dialect.name, scope["method"], template_of(found), account_id)
+        if fault is not None and fault.latency_ms and fault.phase == "before":
             await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
         return fault
 
@@ -227,27 +252,36 @@ class Pipeline:
         raw = await read_body_quietly(receive) if self.journal.size else b""
         with self.lock:
             at = self.backend.clock.now_us()
-            _, _, now, bucket = self.caller(scope)
+            account, _, now, bucket = self.caller(scope)
             remaining, reset = self.limiter.peek(bucket, now)
         status = fault.status
         payload = b""
         extra: Headers = []
         if status is not None:
-            retry_after = _retry_after(reset, now)
-            error = self.dialect.fault_error(status, fault.code, fault.message, retry_after)
-            payload = self.dialect.render_error(error)
-            extra = list(error.headers)
-            names = {name for name, _ in extra}
-            if status == 429:
-                remaining = 0  # as a real 429 would say; the limiter itself counted nothing
-                if b"retry-after" not in names:
-                    extra.append((b"retry-after", str(retry_after).encode()))
-            if status == 405 and found is not None and b"allow" not in names:
-                extra.append((b"allow", ", ".join(found[0]).encode()))
+            status, payload, extra, remaining = self._fault_answer(found, fault, remaining, reset, now)
         await self._respond(
             scope, receive, send, started, at, now, template_of(found), raw, status, payload, remaining,
-            reset, extra, fault,
+            reset, extra, fault, None if account is None else account.id,
         )
+
+    def _fault_answer(
+        self, found: Match | None, fault: Fault, remaining: int, reset: int, now: int
+    ) -> tuple[int, bytes, Headers, int]:
+        """A fault's error in the API's envelope: (status, body, headers, remaining)."""
+        status = fault.status
+        assert status is not None
+        retry_after = _retry_after(reset, now)
+        error = self.dialect.fault_error(status, fault.code, fault.message, retry_after)
+        payload = self.dialect.render_error(error)
+        extra = list(error.headers)
+        names = {name for name, _ in extra}
+        if status == 429:
+            remaining = 0  # as a real 429 would say; the limiter itself counted nothing
+            if b"retry-after" not in names:
+                extra.append((b"retry-after", str(retry_after).encode()))
+        if status == 405 and found is not None and b"allow" not in names:
+            extra.append((b"allow", ", ".join(found[0]).encode()))
+        return status, payload, extra, remaining
 
     def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
         """The request's line: the key redacted to its scheme and last 4 characters

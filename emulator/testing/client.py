@@ -123,6 +123,7 @@ class Account:
     client: httpx.Client
     info: Json  # the control plane's view of the account (as created, or as last patched)
     emulator: EmulatorClient = field(repr=False)
+    fault_ids: list[str] = field(default_factory=list, repr=False)  # removed by close()
 
     @property
     def user_id(self) -> int | None:
@@ -153,7 +154,41 @@ class Account:
     def transition(self, order_id: str | int, to: str, **extra: Any) -> Json:
         return self.emulator.transition(self.api, order_id, to, **extra)
 
+    def fault(
+        self, *, path: str | None = None, method: str | None = None, status: int | None = None,
+        code: str | None = None, message: str | None = None, latency_ms: int | None = None,
+        drop: bool | None = None, times: int | None = None, probability: float | None = None,
+        phase: Literal["before", "after"] | None = None,
+    ) -> Json:
+        """A fault that strikes only this account's requests (other tests sharing the server
+        are untouched); removed by `close()` (the plugin's fixtures: at teardown)."""
+        created = self.emulator.create_fault(
+            self.api, path=path, method=method, status=status, code=code, message=message,
+            latency_ms=latency_ms, drop=drop, times=times, probability=probability, phase=phase,
+            account_id=self.account_id,
+        )
+        self.fault_ids.append(created["faultId"])
+        return created
+
+    def verdicts(self, **options: Any) -> list[Json]:
+        """Findings about this account's requests (GET /_emulator/verdicts?accountId=...)."""
+        return self.emulator.verdicts(api=self.api, account_id=self.account_id, **options)
+
+    def assert_well_behaved(self, **options: Any) -> None:
+        """Fail, listing every finding, unless this account's requests broke no rule."""
+        found = self.verdicts(**options)
+        if found:
+            lines = [f"- {v['rule']}: {v['message']} ({', '.join(v['requestIds'])})" for v in found]
+            heading = f"{len(found)} verdict(s) on account {self.account_id}:"
+            raise AssertionError("\n".join([heading, *lines]))
+
     def close(self) -> None:
+        while self.fault_ids:
+            try:
+                self.emulator.delete_fault(self.fault_ids.pop())
+            except EmulatorError as exc:
+                if exc.status != 404:  # already gone (deleted, or the emulator was reset)
+                    raise
         self.client.close()
 
     def __enter__(self) -> Account:
@@ -351,11 +386,15 @@ class EmulatorClient:
         self, api: Api, *, path: str | None = None, method: str | None = None, status: int | None = None,
         code: str | None = None, message: str | None = None, latency_ms: int | None = None,
         drop: bool | None = None, times: int | None = None, probability: float | None = None,
+        phase: Literal["before", "after"] | None = None, account_id: str | None = None,
     ) -> Json:
-        """`path` is a route template relative to the API's prefix (`/otp/orders/{orderId}`)."""
+        """`path` is a route template relative to the API's prefix (`/otp/orders/{orderId}`).
+        `phase="after"`: the request is served and committed, then its answer replaced;
+        `account_id`: only that account's requests."""
         body = _given(
             api=api, path=path, method=method, status=status, code=code, message=message,
-            latencyMs=latency_ms, drop=drop, times=times, probability=probability,
+            latencyMs=latency_ms, drop=drop, times=times, probability=probability, phase=phase,
+            accountId=account_id,
         )
         return self.call_object("POST", "/faults", body)
 
@@ -373,15 +412,33 @@ class EmulatorClient:
 
     def list_requests(
         self, *, api: Api | None = None, method: str | None = None, path: str | None = None,
-        status: int | None = None, limit: int | None = None,
+        status: int | None = None, limit: int | None = None, account_id: str | None = None,
     ) -> list[Json]:
         """API requests, newest first (default limit 100), keys redacted."""
-        params = {"api": api, "method": method, "path": path, "status": status, "limit": limit}
+        params = {
+            "api": api, "method": method, "path": path, "status": status, "limit": limit,
+            "accountId": account_id,
+        }
         requests: list[Json] = self.call_object("GET", "/requests", params=params)["requests"]
         return requests
 
     def clear_requests(self) -> None:
         self.call("DELETE", "/requests")
+
+    def verdicts(
+        self, *, api: Api | None = None, account_id: str | None = None, since: str | datetime | None = None,
+        rule: str | None = None, duplicate_window: float | None = None, final_reads: int | None = None,
+        budget_share: float | None = None, refusals: int | None = None,
+    ) -> list[Json]:
+        """Findings about how clients behaved, newest first: `{"rule", "api", "accountId",
+        "message", "requestIds", "at"}` (docs/robustness.md)."""
+        params = {
+            "api": api, "accountId": account_id, "since": None if since is None else iso(since), "rule": rule,
+            "duplicateWindow": duplicate_window, "finalReads": final_reads, "budgetShare": budget_share,
+            "refusals": refusals,
+        }
+        found: list[Json] = self.call_object("GET", "/verdicts", params=params)["verdicts"]
+        return found
 
     # -- state, specs --------------------------------------------------------------------------
 

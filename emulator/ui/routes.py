@@ -65,6 +65,7 @@ MOVES: dict[tuple[str, str], dict[str, str]] = {
 ADVANCE_STEPS = (("+1 min", 60), ("+20 min", 1200), ("+1 h", 3600))
 ORDER_FILTERS = ("api", "accountId", "status", "kind", "limit")
 REQUEST_FILTERS = ("api", "method", "status", "limit")
+VERDICT_FILTERS = ("api", "accountId", "rule", "since")
 
 
 def moves(order: dict[str, Any]) -> list[dict[str, str]]:
@@ -133,12 +134,23 @@ async def faults(reader: ControlReader, request: Request) -> dict[str, Any]:
     return {"faults": (await reader.get("/_emulator/faults"))["faults"]}
 
 
+async def verdicts(reader: ControlReader, request: Request) -> dict[str, Any]:
+    listed = await reader.get("/_emulator/verdicts", _picked(request, VERDICT_FILTERS))
+    return {
+        "verdicts": listed["verdicts"],
+        "rules": listed["rules"],
+        "journaled": listed["journaled"],
+        "journal_size": listed["journalSize"],
+    }
+
+
 FRAGMENTS: dict[str, Loader] = {
     "clock": clock,
     "accounts": accounts,
     "orders": orders,
     "requests": journal,
     "faults": faults,
+    "verdicts": verdicts,
 }
 
 
@@ -160,6 +172,10 @@ async def journal_filters(reader: ControlReader, request: Request) -> dict[str, 
     return {"filters": _picked(request, REQUEST_FILTERS)}
 
 
+async def verdict_filters(reader: ControlReader, request: Request) -> dict[str, Any]:
+    return {"filters": _picked(request, VERDICT_FILTERS)}
+
+
 async def fault_routes(reader: ControlReader, request: Request) -> dict[str, Any]:
     """Each API's route templates, as a fault's `path` names them: the paths of the API's
     OpenAPI document (GET /_emulator/specs/{api}.json) below the API's prefix."""
@@ -179,7 +195,8 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...], tuple[Loader, ...]]] = {
     "": ("Overview", "overview.html", ("clock", "accounts"), ()),
     "orders": ("Orders", "orders.html", ("clock", "orders"), (order_filters,)),
     "requests": ("Requests", "requests.html", ("clock", "requests"), (journal_filters,)),
-    "faults": ("Faults", "faults.html", ("clock", "faults"), (fault_routes,)),
+    "faults": ("Faults", "faults.html", ("clock", "faults"), (fault_routes, accounts)),
+    "verdicts": ("Verdicts", "verdicts.html", ("clock", "verdicts"), (verdict_filters,)),
 }
 
 

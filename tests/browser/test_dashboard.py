@@ -137,6 +137,58 @@ def test_a_fault_added_in_the_ui_fails_the_next_api_call_and_the_journal_shows_i
     assert httpx.get(page.url.split("/_emulator")[0] + "/_emulator/faults").json() == {"faults": []}
 
 
+def test_an_after_fault_for_one_account_a_retry_and_the_verdicts_page_names_the_double_order(
+    page: Page, xd: httpx.Client
+) -> None:
+    page.goto("/_emulator/ui/faults")
+    page.get_by_label("API").select_option("247xd")
+    page.get_by_label("Route").select_option("/otp/orders")
+    page.get_by_label("Method").select_option("POST")
+    page.get_by_label("Status").fill("500")
+    page.get_by_label("Times").fill("1")
+    page.get_by_label("Phase").select_option("after")
+    page.get_by_label("Account").fill("xd-demo")
+    page.get_by_test_id("add-fault").click()
+    fault_row = page.locator("tr[data-fault]")
+    expect(fault_row).to_contain_text("account xd-demo")
+    expect(fault_row.get_by_test_id("phase")).to_have_text("after the commit")
+
+    body = {"serviceId": TEST_OTP_SERVICE, "priceOptionId": NEVER_SMS}
+    assert xd.post("/otp/orders", json=body).status_code == 500  # lost, but served
+    assert xd.get("/balance").json()["data"]["coins"] == 495.0
+    assert xd.post("/otp/orders", json=body).status_code == 201  # the naive retry: a second order
+
+    page.get_by_role("link", name="Verdicts").click()
+    expect(page).to_have_url(re.compile(r"/_emulator/ui/verdicts$"))
+    finding = page.locator('tr[data-rule="duplicate-create"]')
+    expect(finding).to_have_count(1)
+    expect(finding).to_contain_text("xd-demo")
+    expect(finding).to_contain_text("withheld by a fault")
+    screenshot(page, "verdicts")
+    # The filters are GETs of the page: another API has no findings, the rule keeps this one.
+    page.get_by_label("API").select_option("usdtlowfee")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No findings")).to_be_visible()
+    page.get_by_role("link", name="clear").click()
+    page.get_by_label("Rule").select_option("duplicate-create")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"rule=duplicate-create"))
+    expect(finding).to_have_count(1)
+    # Live: a client that keeps sending a refused request shows up without a reload.
+    page.get_by_role("link", name="clear").click()
+    for _ in range(4):
+        xd.post("/otp/orders", json={"serviceId": TEST_OTP_SERVICE})
+    expect(page.locator('tr[data-rule="ignored-refusal"]')).to_have_count(1)
+
+    page.get_by_role("link", name="Requests").click()
+    lost = page.locator("li.entry.faulted")
+    expect(lost).to_have_count(1)
+    expect(lost.get_by_test_id("status")).to_have_text("500")
+    expect(lost).to_contain_text("after the commit")
+    lost.locator("summary").click()
+    expect(lost.get_by_test_id("withheld")).to_contain_text("Withheld: 201")
+
+
 def test_the_journal_shows_the_redacted_request_and_the_thai_response(page: Page, xd: httpx.Client) -> None:
     page.goto("/_emulator/ui/requests")
     expect(page.get_by_text("No API requests yet")).to_be_visible()
@@ -245,6 +297,7 @@ PAGES = {
     "orders": "/_emulator/ui/orders",
     "requests": "/_emulator/ui/requests",
     "faults": "/_emulator/ui/faults",
+    "verdicts": "/_emulator/ui/verdicts",
 }
 
 

@@ -55,6 +55,8 @@ def test_a_fault_is_created_listed_and_deleted(client: TestClient) -> None:
         "drop": False,
         "times": 3,
         "probability": 1.0,
+        "phase": "before",
+        "accountId": None,
         "injected": 0,
     }
     client.get("/api/v1/balance", headers=H)

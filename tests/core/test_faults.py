@@ -45,6 +45,8 @@ def test_ids_are_sequential_and_the_view_has_every_field() -> None:
         "drop": True,
         "times": 2,
         "probability": 0.5,
+        "phase": "before",
+        "accountId": None,
         "injected": 0,
     }
 

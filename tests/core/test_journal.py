@@ -175,6 +175,7 @@ def test_view_decodes_json_lazily_and_keeps_other_text() -> None:
     )
     shown = view(journal.newest_first()[0])
     assert shown == {
+        "requestId": "req-1",
         "time": "1970-01-01T00:00:00.000Z",
         "api": "x",
         "method": "POST",
@@ -188,6 +189,9 @@ def test_view_decodes_json_lazily_and_keeps_other_text() -> None:
         "durationMs": 2.346,
         "faulted": False,
         "faultId": None,
+        "faultPhase": None,
+        "withheld": None,
+        "accountId": None,
     }
 
 

@@ -162,3 +162,71 @@ def test_the_readme_example_passes(pytester: pytest.Pytester, served_url: str, m
     pytester.makepyfile(test_with_plugin=EXAMPLE.read_text())
     args = ["--emulator-url", served_url] if mode == "served" else []
     pytester.runpytest("-W", "error", *args).assert_outcomes(passed=4)
+
+
+# A user's test file for issue 17: per-account faults and verdicts on the fixtures.
+ROBUST_TESTS = """
+import pytest
+
+OTP = {
+    "serviceId": "9c5ba46f-3555-40ce-a771-ef4ff4b39d80",
+    "priceOptionId": "5932b247-0569-4069-9688-867975502818",
+}
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_a_fault_of_my_own(xd247_account, n):
+    api = xd247_account.client
+    assert api.get("/balance").status_code == 200  # nobody else's fault reaches this account
+    xd247_account.fault(path="/balance", status=503)
+    assert api.get("/balance").status_code == 503
+    assert api.get("/otp/services").status_code == 200
+    xd247_account.assert_well_behaved()
+
+
+def test_a_lost_answer_reconciled(xd247_account):
+    api = xd247_account.client
+    xd247_account.fault(path="/otp/orders", method="POST", status=500, phase="after", times=1)
+    assert api.post("/otp/orders", json=OTP).status_code == 500
+    assert api.get("/balance").json()["data"]["coins"] == 100000.0 - 15.0  # it went through
+    xd247_account.assert_well_behaved()
+
+
+def test_a_lost_answer_retried(xd247_account):
+    api = xd247_account.client
+    xd247_account.fault(path="/otp/orders", method="POST", status=500, phase="after", times=1)
+    assert api.post("/otp/orders", json=OTP).status_code == 500
+    assert api.post("/otp/orders", json=OTP).status_code == 201
+    assert [v["rule"] for v in xd247_account.verdicts()] == ["duplicate-create"]
+    xd247_account.assert_well_behaved()  # fails, listing the finding
+"""
+
+
+def _robust_outcome(result: pytest.RunResult) -> None:
+    result.assert_outcomes(passed=5, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*1 verdict(s) on account acct_*", "*- duplicate-create: POST /api/v1/otp/orders*"]
+    )
+
+
+def test_account_faults_and_verdicts_in_process_and_removed_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_robust=ROBUST_TESTS,
+        test_zz_after="def test_no_fault_left(emulator):\n    assert emulator.list_faults() == []\n",
+    )
+    result = pytester.runpytest("-W", "error", "-p", "no:randomly")
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*1 verdict(s) on account acct_*", "*- duplicate-create: POST /api/v1/otp/orders*"]
+    )
+
+
+def test_account_faults_do_not_cross_parallel_workers_on_one_served_emulator(
+    pytester: pytest.Pytester, served_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_robust=ROBUST_TESTS)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    args = ["-p", "xdist", "-p", "emulator", "-W", "error", "-n", "2"]
+    _robust_outcome(pytester.runpytest(*args, "--emulator-url", served_url))
+    with EmulatorClient.served(served_url) as emulator:
+        assert emulator.list_faults() == []

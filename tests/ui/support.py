@@ -16,8 +16,8 @@ from .html import Node, parse
 
 START = "2025-01-15T10:30:00Z"
 UI = "/_emulator/ui"
-PAGES = ("", "/orders", "/requests", "/faults")
-FRAGMENTS = ("clock", "accounts", "orders", "requests", "faults")
+PAGES = ("", "/orders", "/requests", "/faults", "/verdicts")
+FRAGMENTS = ("clock", "accounts", "orders", "requests", "faults", "verdicts")
 
 XD_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"  # xd-demo, 500 coins
 XD_RICH = "247xd_b8dea7c360f5addabe9d6dd532d8fadd55d62b2a"  # xd-rich

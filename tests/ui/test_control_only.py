@@ -137,7 +137,7 @@ def test_every_data_call_is_a_control_plane_endpoint(web: httpx.Client) -> None:
         for form in doc.all("form"):  # a form either calls the control plane or is a GET filter of a page
             if "data-call" not in form.attrs:
                 assert form.get("method") == "get", form
-                assert form["action"] in (UI + "/orders", UI + "/requests"), form
+                assert form["action"] in (UI + "/orders", UI + "/requests", UI + "/verdicts"), form
         for link in doc.all("a"):
             assert link["href"].startswith(UI), link
     # The calls on offer with this state: the clock, keys, accounts, moves, faults, the journal, reset.

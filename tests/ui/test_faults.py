@@ -60,6 +60,8 @@ def test_the_form_fields_are_the_fault_fields(web: httpx.Client) -> None:
         "latencyMs",
         "times",
         "probability",
+        "phase",
+        "accountId",
         "drop",
     ]
     # As ui.js sends the form filled in (typed values converted per data-type).
@@ -73,10 +75,17 @@ def test_the_form_fields_are_the_fault_fields(web: httpx.Client) -> None:
         "latencyMs": 5,
         "times": 3,
         "probability": 0.5,
+        "phase": "after",
+        "accountId": "xd-demo",
         "drop": False,
     }
     fault = ok(web.post("/_emulator/faults", json=typed), 201)
     assert (fault["path"], fault["status"], fault["times"]) == ("/otp/orders", 502, 3)
+    assert (fault["phase"], fault["accountId"]) == ("after", "xd-demo")
+    phases = [o["value"] for o in form.one("select", name="phase").all("option")]
+    assert phases == ["before", "after"]
+    offered = {o["value"] for o in page(web, "/faults").one("datalist", id="fault-accounts").all("option")}
+    assert "xd-demo" in offered and len(offered) > 2  # both APIs' accounts
     kinds = {field["name"]: field.get("data-type") for field in form.all("input")}
     assert kinds == {
         "status": "int",
@@ -85,6 +94,7 @@ def test_the_form_fields_are_the_fault_fields(web: httpx.Client) -> None:
         "latencyMs": "int",
         "times": "int",
         "probability": "number",
+        "accountId": None,
         "drop": "bool",
     }
 

@@ -15,7 +15,13 @@ from .html import Node, parse
 from .support import FRAGMENTS, PAGES, UI, advance, ok, page, when
 
 STATIC = Path(emulator.ui.__file__).parent / "static"
-NAV = {"Overview": UI, "Orders": UI + "/orders", "Requests": UI + "/requests", "Faults": UI + "/faults"}
+NAV = {
+    "Overview": UI,
+    "Orders": UI + "/orders",
+    "Requests": UI + "/requests",
+    "Faults": UI + "/faults",
+    "Verdicts": UI + "/verdicts",
+}
 
 
 def test_the_root_redirects_to_the_dashboard(web: httpx.Client) -> None:
@@ -92,6 +98,7 @@ def test_a_fragment_is_what_its_page_section_shows(web: httpx.Client) -> None:
         ("/orders", "orders"),
         ("/requests", "requests"),
         ("/faults", "faults"),
+        ("/verdicts", "verdicts"),
     ]:
         section = page(web, path).one("section", data_fragment=name)
         assert section.text == page(web, f"/fragments/{name}").text
