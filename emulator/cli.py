@@ -156,9 +156,10 @@ def serve(args: argparse.Namespace) -> None:
     Faker("th_TH").numerify("08########")
     from emulator.apis import banner
 
-    print(banner(emulator, url), flush=True)
+    # Before the banner: whoever waits for the banner has the warnings too.
     for warning in exposure_warnings(config.host, config.control_token, config.allowed_hosts):
         print(f"emulator: warning: {warning}", file=sys.stderr, flush=True)
+    print(banner(emulator, url), flush=True)
     # Everything built so far lives as long as the process: keep it out of the cyclic
     # collector's full passes, which otherwise grow with the heap and show up as p99 spikes.
     gc.collect()

@@ -162,3 +162,28 @@ def test_the_readme_example_passes(pytester: pytest.Pytester, served_url: str, m
     pytester.makepyfile(test_with_plugin=EXAMPLE.read_text())
     args = ["--emulator-url", served_url] if mode == "served" else []
     pytester.runpytest("-W", "error", *args).assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_served_emulator_with_a_control_token_is_driven_with_emulator_token(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    token = "plugin-token-123"
+    monkeypatch.delenv("EMULATOR_CONTROL_TOKEN", raising=False)
+    pytester.makepyfile(
+        test_token="""
+        def test_it(emulator, xd247_account):
+            assert xd247_account.client.get("/balance").json()["success"] is True
+            assert emulator.accounts("247xd")
+        """
+    )
+    with serve("--control-token", token) as served:
+        refused = pytester.runpytest("--emulator-url", served.url)
+        refused.assert_outcomes(errors=1)  # the account fixture's POST: 401
+        assert "401 UNAUTHORIZED" in refused.stdout.str()
+        if how == "flag":
+            result = pytester.runpytest("--emulator-url", served.url, "--emulator-token", token)
+        else:
+            monkeypatch.setenv("EMULATOR_CONTROL_TOKEN", token)
+            result = pytester.runpytest("--emulator-url", served.url)
+        result.assert_outcomes(passed=1)
