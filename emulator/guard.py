@@ -18,7 +18,7 @@ import hmac
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 
@@ -312,9 +312,9 @@ class ControlGuard:
             given = [v for k, v in pairs if k == "token"]
             if given and hmac.compare_digest(given[-1].encode(), self.token):
                 rest = urlencode([(k, v) for k, v in pairs if k != "token"])
-                location = path + ("?" + rest if rest else "")
+                location = quote(path) + ("?" + rest if rest else "")
                 cookie = f"{COOKIE}={self.cookie.decode()}; Path={COOKIE_PATH}; HttpOnly; SameSite=Strict"
-                moved = [(b"location", location.encode("latin-1")), (b"set-cookie", cookie.encode())]
+                moved = [(b"location", location.encode("ascii")), (b"set-cookie", cookie.encode())]
                 await _send(send, 303, b"", moved, b"text/plain")
                 return True
         elif self._holds_token(headers):

@@ -523,3 +523,9 @@ def test_the_inline_check_catches_an_inline_script(tmp_path: Path) -> None:
     broken = '<script>alert(1)</script><div style="x" onclick="y">'
     assert re.search(r"<script(?![^>]*\bsrc=)", broken)
     assert re.search(r"<style\b|\sstyle=|\son[a-z]+=", broken)
+
+
+def test_the_log_in_redirect_keeps_an_odd_path_one_clean_url(guarded: TestClient) -> None:
+    response = guarded.get(f"/_emulator/ui/orders%C3%A9?token={TOKEN}&a=%20b", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/_emulator/ui/orders%C3%A9?a=+b"
