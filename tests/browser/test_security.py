@@ -28,6 +28,8 @@ def test_a_visit_with_the_token_logs_in_and_a_button_works(browser: Browser, pro
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
+        blocked: list[str] = []  # what the CSP would refuse on the dashboard: nothing
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         refused = page.goto(protected.url + "/_emulator/ui")
         assert refused is not None and refused.status == 401
         expect(page.get_by_text("needs its control token")).to_be_visible()
@@ -45,6 +47,7 @@ def test_a_visit_with_the_token_logs_in_and_a_button_works(browser: Browser, pro
         page.get_by_test_id("advance-60").click()  # ui.js: a JSON POST with the cookie
         expect(page.locator("#clock-now")).to_have_text("2026-11-21 09:01:00")
         screenshot(page, "security-logged-in")
+        assert blocked == []
     finally:
         context.close()
     # The button's call really went through the control plane, which needs the token.
