@@ -172,10 +172,16 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            host = _header(scope["headers"], b"host")
-            if host is not None and not self.policy.allows(host):
-                await self._refuse(scope, send)
-                return
+            seen = self.policy._seen
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    allowed = seen.get(value)
+                    if allowed is None:
+                        allowed = self.policy.allows(value)
+                    if not allowed:
+                        await self._refuse(scope, send)
+                        return
+                    break
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
