@@ -14,6 +14,7 @@ from emulator.config import Config
 from emulator.control import routes as control
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
+from emulator.guard import ControlGuard, HostGuard, HostPolicy
 from emulator.runtime import Domain, Emulator
 from emulator.state import PersistControlWrites
 from emulator.ui import routes as ui
@@ -53,10 +54,18 @@ class Pipelines:
 def create_app(config: Config | None = None, emulator: Emulator | None = None) -> Starlette:
     emu = emulator or Emulator(config)
     pipelines = Pipelines(emu)
+    config = emu.config
+    refusals = [
+        (api.dialect.prefix, (403, api.dialect.render_error(api.dialect.forbidden_host()))) for api in APIS
+    ]
     app = Starlette(
         routes=[*control.routes, *ui.routes],
         middleware=[
+            # Outermost: a Host not allowed is refused before anything else, on every surface.
+            Middleware(HostGuard, policy=HostPolicy(config.allowed_hosts), refusals=refusals),
             Middleware(Gateway, pipelines=lambda: pipelines.current, now=lambda: emu.clock.now_us()),
+            # Inside the Gateway: the control plane and the dashboard only.
+            Middleware(ControlGuard, token=config.control_token),
             # Inside the Gateway: sees control-plane requests only.
             Middleware(PersistControlWrites, emulator=emu),
         ],

@@ -60,6 +60,17 @@ def build_parser() -> _Parser:
         help="keep the state in PATH, written before every write is answered; loaded at start-up, "
         "created from the fixtures when missing (env EMULATOR_STATE_FILE)",
     )
+    serve.add_argument(
+        "--allowed-hosts", dest="allowed_hosts", metavar="HOSTS",
+        help="Host names served besides IP literals, localhost, *.localhost and single-label names: "
+        "comma-separated, .example.com for a domain and its subdomains, * for any "
+        "(env EMULATOR_ALLOWED_HOSTS; docs/security.md)",
+    )
+    serve.add_argument(
+        "--control-token", dest="control_token", metavar="TOKEN",
+        help="the control plane and the dashboard need this token (Authorization: Bearer TOKEN; "
+        "the dashboard: /_emulator/ui?token=TOKEN once); the APIs do not (env EMULATOR_CONTROL_TOKEN)",
+    )
     commands.add_parser(
         "fixtures", help="print the default fixtures document: edit a copy, start with --fixtures PATH"
     )
@@ -69,6 +80,35 @@ def build_parser() -> _Parser:
 def fail(message: str, code: int = USAGE_EXIT) -> NoReturn:
     print(f"emulator: error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def exposure_warnings(host: str, token: str | None, allowed_hosts: tuple[str, ...]) -> list[str]:
+    """What start-up says once on stderr about a server others can reach (docs/security.md)."""
+    warnings = []
+    if token is None and not _loopback(host):
+        warnings.append(
+            f"listening on {host}, reachable from other machines, and the control plane and "
+            "dashboard have no token: anyone who reaches this port can read every key and change "
+            "the state. Set one: emulator serve --control-token \"$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(24))')\" (or EMULATOR_CONTROL_TOKEN)"
+        )
+    if "*" in allowed_hosts:
+        warnings.append(
+            "--allowed-hosts * serves any Host header: a web page can reach this emulator "
+            "through DNS rebinding; list the names instead"
+        )
+    return warnings
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -116,6 +156,9 @@ def serve(args: argparse.Namespace) -> None:
     Faker("th_TH").numerify("08########")
     from emulator.apis import banner
 
+    # Before the banner: whoever waits for the banner has the warnings too.
+    for warning in exposure_warnings(config.host, config.control_token, config.allowed_hosts):
+        print(f"emulator: warning: {warning}", file=sys.stderr, flush=True)
     print(banner(emulator, url), flush=True)
     # Everything built so far lives as long as the process: keep it out of the cyclic
     # collector's full passes, which otherwise grow with the heap and show up as p99 spikes.

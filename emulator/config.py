@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -33,6 +34,9 @@ class Config:
     log_format: str = "text"  # text | json (one JSON object per line, for CI)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
     state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
+    # Host names served besides the defaults (emulator/guard.py); "*" serves any Host.
+    allowed_hosts: tuple[str, ...] = ()
+    control_token: str | None = None  # when set, the control plane and dashboard need it
 
 
 # setting name -> (environment variable, parser)
@@ -83,6 +87,27 @@ def _log_format(text: str) -> str:
     return fmt
 
 
+_HOST_ENTRY = re.compile(r"\*|\.?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?")
+
+
+def _hosts(text: str) -> tuple[str, ...]:
+    entries = tuple(entry.strip().lower() for entry in text.split(",") if entry.strip())
+    for entry in entries:
+        if not _HOST_ENTRY.fullmatch(entry) or ".." in entry:
+            raise ConfigError(
+                f"allowed hosts must be host names (or .example.com for a domain and its subdomains, "
+                f"or *), comma-separated, got {entry!r}"
+            )
+    return entries
+
+
+def _token(text: str) -> str:
+    token = text.strip()
+    if not token.isascii() or not token.isprintable() or " " in token:
+        raise ConfigError("control token must be printable ASCII without spaces")
+    return token
+
+
 SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "host": ("EMULATOR_HOST", str),
     "port": ("EMULATOR_PORT", _int("port", 0, 65535)),
@@ -99,6 +124,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "log_format": ("EMULATOR_LOG_FORMAT", _log_format),
     "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
     "state_file": ("EMULATOR_STATE_FILE", _path),
+    "allowed_hosts": ("EMULATOR_ALLOWED_HOSTS", _hosts),
+    "control_token": ("EMULATOR_CONTROL_TOKEN", _token),
 }
 
 

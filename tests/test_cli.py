@@ -187,3 +187,19 @@ def test_every_answer_is_dated_by_the_emulator_clock_and_carries_one_date() -> N
         assert int(answer.headers["x-ratelimit-reset"]) == 1893456120  # 00:02:00, 30 s after Date
         control = httpx.get(f"{served.url}/_emulator/clock")
         assert control.headers.get_list("date") == ["Tue, 01 Jan 2030 00:01:30 GMT"]
+
+
+def stderr_after_start(*args: str) -> str:
+    with serve(*args) as served:
+        served.process.terminate()
+        served.process.wait(timeout=10)
+        assert served.process.stderr is not None
+        return served.process.stderr.read()
+
+
+def test_a_server_bound_for_other_machines_without_a_token_says_so_once_with_the_command() -> None:
+    said = stderr_after_start("--host", "0.0.0.0")
+    assert said.count("no token") == 1, said
+    assert "--control-token" in said and "secrets.token_urlsafe" in said
+    assert "no token" not in stderr_after_start("--host", "0.0.0.0", "--control-token", "t0ken")
+    assert "no token" not in stderr_after_start()  # 127.0.0.1

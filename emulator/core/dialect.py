@@ -33,4 +33,7 @@ class Dialect:
     # An injected error (status, code or None, message or None, Retry-After): the code
     # defaults from the status in the API's own table, the message from the code.
     fault_error: Callable[[int, str | None, str | None, int], ApiError]
+    # 403 for a request whose Host is not allowed (DNS rebinding guard, emulator/guard.py),
+    # refused before routing: in the API's envelope, with a code of its own table.
+    forbidden_host: Callable[[], ApiError]
 

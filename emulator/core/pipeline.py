@@ -39,6 +39,7 @@ access = logging.getLogger("emulator.access")
 _INFO = logging.INFO
 
 _JSON = (b"content-type", b"application/json")
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 class Backend(Protocol):
@@ -208,6 +209,7 @@ class Pipeline:
                 (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
                 (b"x-ratelimit-reset", str(reset).encode()),
                 date_header(now),
+                _NOSNIFF,
                 *extra,
             ]
             if status == 204:

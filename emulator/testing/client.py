@@ -203,27 +203,34 @@ class EmulatorClient:
 
     def __init__(
         self, root: str, transport: httpx.BaseTransport, *, app: Starlette | None = None,
-        timeout: httpx.Timeout = TIMEOUT,
+        timeout: httpx.Timeout = TIMEOUT, token: str | None = None,
     ) -> None:
         self.root = root.rstrip("/")
         self.app = app  # the Starlette app, in-process only
         self.timeout = timeout
         self._transport = transport
-        self.http = httpx.Client(base_url=self.root + "/_emulator", transport=transport, timeout=timeout)
+        # The control token (--control-token): on control-plane requests only, never the APIs'.
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        self.http = httpx.Client(
+            base_url=self.root + "/_emulator", transport=transport, timeout=timeout, headers=headers
+        )
         self.clock = ClockControl(self, "/clock")
 
     @classmethod
     def in_process(cls, emulator: Emulator | None = None, config: Config | None = None) -> EmulatorClient:
-        """The app around `emulator` (a new one from `config` if None), driven in this thread."""
+        """The app around `emulator` (a new one from `config` if None), driven in this thread,
+        with the app's own control token if it has one."""
         from emulator.app import create_app
 
         app = create_app(config, emulator)
-        return cls(IN_PROCESS_ROOT, InProcessTransport(app), app=app)
+        token = app.state.emulator.config.control_token
+        return cls(IN_PROCESS_ROOT, InProcessTransport(app), app=app, token=token)
 
     @classmethod
-    def served(cls, url: str, timeout: httpx.Timeout = TIMEOUT) -> EmulatorClient:
-        """A running emulator at `url` (e.g. `http://127.0.0.1:8080`, as `emulator serve` prints)."""
-        return cls(url, httpx.HTTPTransport(), timeout=timeout)
+    def served(cls, url: str, timeout: httpx.Timeout = TIMEOUT, token: str | None = None) -> EmulatorClient:
+        """A running emulator at `url` (e.g. `http://127.0.0.1:8080`, as `emulator serve` prints);
+        `token`: its --control-token, if it was started with one."""
+        return cls(url, httpx.HTTPTransport(), timeout=timeout, token=token)
 
     @property
     def runtime(self) -> Emulator | None:

@@ -3,7 +3,8 @@
 - `emulator` (session): an `EmulatorClient` for the control plane. In-process by default:
   one app per session (per xdist worker), configured by the same `EMULATOR_*` variables as
   `emulator serve`; `emulator.runtime` is the very `Emulator` it serves. Served when
-  `--emulator-url URL` or `EMULATOR_URL` is given: every worker drives that one server.
+  `--emulator-url URL` or `EMULATOR_URL` is given: every worker drives that one server
+  (`--emulator-token` or `EMULATOR_CONTROL_TOKEN`: its control token, if it has one).
 - `xd247_account`, `usdtlowfee_account` (function): a new account with a generous balance
   and a clock of its own (frozen at the emulator's instant; only the test moves it, with
   `account.advance(seconds)` or `account.clock`), and `account.client`, an httpx client at
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .client import Account, EmulatorClient
 
 URL_VARIABLE = "EMULATOR_URL"
+TOKEN_VARIABLE = "EMULATOR_CONTROL_TOKEN"
 XD247_COINS = 100_000.0
 USDTLOWFEE_BALANCE_SUN = 1_000_000 * 1_000_000  # 1,000,000 TRX
 MAX_LABEL = 200
@@ -36,10 +38,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"drive the emulator served at URL (e.g. http://127.0.0.1:8080) instead of one "
         f"in-process; default: ${URL_VARIABLE}",
     )
+    parser.getgroup("emulator").addoption(
+        "--emulator-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"the served emulator's control token (its --control-token); default: ${TOKEN_VARIABLE}",
+    )
 
 
 def emulator_url(config: pytest.Config) -> str | None:
     return config.getoption("emulator_url") or os.environ.get(URL_VARIABLE) or None
+
+
+def emulator_token(config: pytest.Config) -> str | None:
+    return config.getoption("emulator_token") or os.environ.get(TOKEN_VARIABLE) or None
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +71,7 @@ def emulator(pytestconfig: pytest.Config) -> Iterator[EmulatorClient]:
         runtime.ids.faker  # noqa: B018
         client = EmulatorClient.in_process(runtime)
     else:
-        client = EmulatorClient.served(url)
+        client = EmulatorClient.served(url, token=emulator_token(pytestconfig))
         try:
             client.health()
         except httpx.TransportError as exc:

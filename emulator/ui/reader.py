@@ -7,6 +7,7 @@ No backend object is touched here: what the pages show is exactly what
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,10 +28,13 @@ class ControlAnswer(Exception):
 class ControlReader:
     """GETs against one ASGI app (the emulator's own), answering parsed JSON."""
 
-    __slots__ = ("app",)
+    __slots__ = ("app", "credentials")
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
         self.app = app
+        # The visitor's own credentials (the control token's cookie or header), so that the
+        # page reads only what its visitor may (emulator/guard.py).
+        self.credentials = [(k, v) for k, v in headers if k in (b"cookie", b"authorization")]
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> Any:
         query = urlencode({k: v for k, v in (params or {}).items() if v != ""}).encode()
@@ -44,7 +48,7 @@ class ControlReader:
             "raw_path": path.encode(),
             "query_string": query,
             "root_path": "",
-            "headers": [(b"host", b"emulator"), (b"accept", b"application/json")],
+            "headers": [(b"host", b"emulator"), (b"accept", b"application/json"), *self.credentials],
             "client": ("127.0.0.1", 0),
             "server": ("emulator", 80),
         }

@@ -207,7 +207,7 @@ def _render(request: Request, template: str, context: dict[str, Any], status: in
 async def page(request: Request) -> Response:
     name = request.url.path[len(PREFIX) + 1 :]
     title, template, fragments, extras = PAGES[name]
-    reader = ControlReader(request.app)
+    reader = ControlReader(request.app, request.scope["headers"])
     context: dict[str, Any] = {"title": title, "page": name, "pages": PAGES}
     errors: list[str] = []
     status = 200
@@ -224,7 +224,7 @@ async def page(request: Request) -> Response:
 async def fragment(request: Request) -> Response:
     name = request.url.path.rsplit("/", 1)[1]
     try:
-        context = await FRAGMENTS[name](ControlReader(request.app), request)
+        context = await FRAGMENTS[name](ControlReader(request.app, request.scope["headers"]), request)
     except ControlAnswer as exc:
         return _render(request, "fragments/error.html", {"errors": [exc.message]}, exc.status)
     return _render(request, f"fragments/{name}.html", context)

@@ -31,6 +31,10 @@ def _endpoint_not_found() -> ApiError:
     return errors.not_found("Endpoint")
 
 
+def _forbidden_host() -> ApiError:
+    return errors.UsdtLowFeeError(403, "FORBIDDEN", "This Host is not allowed (see --allowed-hosts)")
+
+
 DIALECT = Dialect(
     name="usdtlowfee",
     prefix="/v1",
@@ -46,4 +50,5 @@ DIALECT = Dialect(
     invalid_field=errors.from_field_error,
     internal_error=errors.internal,
     fault_error=errors.fault,
+    forbidden_host=_forbidden_host,
 )

@@ -31,6 +31,13 @@ def _fault(status: int, code: str | None, message: str | None, retry_after: int)
     return errors.fault(status, code, message)
 
 
+def _forbidden_host() -> ApiError:
+    # The vendor table's only 403 is ACCOUNT_BANNED: BAD_REQUEST with 403, as 405 has it.
+    return errors.Xd247Error(
+        403, "BAD_REQUEST", f"{errors.MESSAGES['BAD_REQUEST']}: Host นี้ไม่ได้รับอนุญาต (--allowed-hosts)"
+    )
+
+
 DIALECT = Dialect(
     name="247xd",
     prefix="/api/v1",
@@ -46,4 +53,5 @@ DIALECT = Dialect(
     invalid_field=errors.from_field_error,
     internal_error=errors.internal,
     fault_error=_fault,
+    forbidden_host=_forbidden_host,
 )

@@ -230,3 +230,28 @@ def test_account_faults_do_not_cross_parallel_workers_on_one_served_emulator(
     _robust_outcome(pytester.runpytest(*args, "--emulator-url", served_url))
     with EmulatorClient.served(served_url) as emulator:
         assert emulator.list_faults() == []
+
+
+@pytest.mark.parametrize("how", ["flag", "environment"])
+def test_a_served_emulator_with_a_control_token_is_driven_with_emulator_token(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    token = "plugin-token-123"
+    monkeypatch.delenv("EMULATOR_CONTROL_TOKEN", raising=False)
+    pytester.makepyfile(
+        test_token="""
+        def test_it(emulator, xd247_account):
+            assert xd247_account.client.get("/balance").json()["success"] is True
+            assert emulator.accounts("247xd")
+        """
+    )
+    with serve("--control-token", token) as served:
+        refused = pytester.runpytest("--emulator-url", served.url)
+        refused.assert_outcomes(errors=1)  # the account fixture's POST: 401
+        assert "401 UNAUTHORIZED" in refused.stdout.str()
+        if how == "flag":
+            result = pytester.runpytest("--emulator-url", served.url, "--emulator-token", token)
+        else:
+            monkeypatch.setenv("EMULATOR_CONTROL_TOKEN", token)
+            result = pytester.runpytest("--emulator-url", served.url)
+        result.assert_outcomes(passed=1)
