@@ -80,8 +80,15 @@ class _OrderView:
         return data
 
     def _move_to(self, status: str, at_us: int) -> None:
+        """A natural move (one that came due by itself), at the instant it was due."""
+        old = self.status
         self.status = status
         self.book.updated[self.n] = at_us
+        self.book.events.transition("247xd", self.account_id, self.id, old, status, at_us)
+
+    def due_us(self) -> int | None:
+        """When this order's next natural move comes due; None if it has none."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _OrderView) and other.book is self.book and other.n == self.n
@@ -139,6 +146,13 @@ class OtpOrder(_OrderView):
             self._move_to("completed", sms)
         elif now_us >= expires:
             self._move_to("expired", expires)
+
+    def due_us(self) -> int | None:
+        if self.book.status[self.n] != 0:
+            return None
+        expires = self.expires_us
+        sms = self.sms_us
+        return sms if sms is not None and sms < expires else expires
 
     def refund_amount(self) -> int:
         return self.price
@@ -246,6 +260,14 @@ class SocialOrder(_OrderView):
             if done is not None and now_us >= done:
                 self._move_to("completed", done)
                 delivery.delivered_final = delivery.quantity
+
+    def due_us(self) -> int | None:
+        status = self.status
+        if status == "pending":
+            return self.delivery.start_us
+        if status == "processing":
+            return self.stops_us() if self.delivery.outcome == "partial" else self.completes_us()
+        return None
 
     def refund_amount(self) -> int:
         delivery = self.delivery
