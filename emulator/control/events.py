@@ -55,17 +55,23 @@ async def events(request: Request) -> Response:
     if fmt not in ("sse", "json"):
         raise invalid(FieldError("format", 'must be "sse" or "json"'))
     log = emu.events
+    start = None  # where to resume: the first of these given, each checked
+    for name, given in (
+        ("after", query.get("after")),
+        ("lastEventId", query.get("lastEventId")),
+        ("Last-Event-ID", request.headers.get("last-event-id")),
+    ):
+        if given is not None:
+            value = _id(given, name)
+            start = value if start is None else start
     if fmt == "json":
-        after = _id(query["after"], "after") if "after" in query else 0
+        after = start or 0
         limit = _id(query["limit"], "limit") if "limit" in query else DEFAULT_LIMIT
         if not 1 <= limit <= MAX_LIMIT:
             raise invalid(FieldError("limit", f"must be an integer from 1 to {MAX_LIMIT}"))
         with emu.lock:
             found, last = log.since(after, api, account_id, limit)
         return json({"events": [render(event) for event in found], "last": last})
-    resume = request.headers.get("last-event-id") or query.get("lastEventId") or query.get("after")
-    name = "Last-Event-ID" if request.headers.get("last-event-id") else "lastEventId"
-    start = _id(resume, name) if resume is not None else None
     headers = {"cache-control": "no-cache", "x-accel-buffering": "no"}
     if request.method == "HEAD":
         return Response(media_type="text/event-stream", headers=headers)
