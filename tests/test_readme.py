@@ -227,6 +227,8 @@ PROMISES = [
     ("docs/state.md", "snapshot.json", r'"status":"loaded"'),
     ("docs/fixtures.md", "/_emulator/fixtures", r'"247xd"|"accounts"|"status"'),
     ("docs/docker.md", "examples/client.py", r"OTP order status: completed"),
+    ("docs/robustness.md", "/v1/energy/orders", r'"fired":\[\{[^]]*"to":"completed"'),
+    ("docs/robustness.md", "format=json&api=247xd", r'"kind":"order.transition"[^}]*"to":"expired"'),
 ]
 
 
