@@ -315,12 +315,25 @@ class Xd247Backend:
         heap = self.due_heap
         if heap is None:
             book = self.orders
+            own = {a.number for a in self.account_list if a.clock is not None}
+            kinds, status, owner, item = book.kind, book.status, book.account, book.item
+            created, options = book.created, book.price_options
             heap = []
-            for n in range(len(book)):
-                if self.account_list[book.account[n]].clock is None:
+            for n in range(len(kinds)):
+                kind = kinds[n]
+                # Only waiting_sms (OTP) and pending/processing (social) move by themselves.
+                if kind == PREMIUM_KIND or status[n] > (0 if kind == OTP_KIND else 1):
+                    continue
+                if own and owner[n] in own:
+                    continue
+                if kind == OTP_KIND:  # OtpOrder.due_us, without a view per order
+                    option = options[item[n]]
+                    sms, expires = option.sms_delay_us, option.expires_us
+                    due: int | None = created[n] + (sms if sms is not None and sms < expires else expires)
+                else:
                     due = book.view(n).due_us()
-                    if due is not None:
-                        heap.append(due << ROW_BITS | n)
+                if due is not None:
+                    heap.append(due << ROW_BITS | n)
             heapify(heap)
             self.due_heap = heap
         return heap
