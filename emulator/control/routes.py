@@ -13,7 +13,7 @@ from emulator.apis import prefixes
 from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
-from emulator.core.events import Event
+from emulator.core.events import Event, fields
 from emulator.runtime import Account, Emulator
 
 from . import events, faults, journal, keys, machines, orders, specs, usdtlowfee, xd247
@@ -72,7 +72,7 @@ DEFAULT_SETTLE_S = 86_400
 
 def fired_view(event: Event) -> dict[str, object]:
     _, at_us, api, account_id, _, _, data = event
-    return {"api": api, "accountId": account_id, **data, "at": iso_ms(at_us)}
+    return {"api": api, "accountId": account_id, **fields(data), "at": iso_ms(at_us)}
 
 
 def advance_until(emu: Emulator, data: dict[str, object], clock: Clock, account: Account | None) -> Response:

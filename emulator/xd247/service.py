@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
-from emulator.core.events import BALANCE, CREATED, FORCED, REQUEST, EventLog
+from emulator.core.events import BALANCE, CREATED, FORCED, REQUEST, EventLog, Later
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, div_half_up
 from emulator.core.statemachine import TransitionError
@@ -139,11 +139,14 @@ class Xd247Backend:
 
     def _created(self, account: Account, order: Order, now_us: int) -> None:
         """What a creation tells the event log, and the due heap (once it is kept)."""
-        events = self.orders.events
-        order_id = order.id
+        emit = self.orders.events.emit
+        order_id = Later(self.ids.order_uuid, order.n)
+        account_id = account.id
         created = {"orderId": order_id, "type": order.kind, "status": order.status}
-        events.emit(API, account.id, CREATED, created, now_us)
-        self.coins_changed(account, -order.price, now_us, REQUEST, order_id)
+        emit(API, account_id, CREATED, created, now_us)
+        # coins(), inlined: this is on every creation's path.
+        balance = {"coins": account.coins / 100, "change": -order.price / 100, "orderId": order_id}
+        emit(API, account_id, BALANCE, balance, now_us, REQUEST)
         heap = self.due_heap
         if heap is not None and account.clock is None:
             due = order.due_us()
@@ -151,7 +154,7 @@ class Xd247Backend:
                 heappush(heap, due << ROW_BITS | order.n)
 
     def coins_changed(
-        self, account: Account, change: int, at_us: int, cause: str, order_id: str | None = None
+        self, account: Account, change: int, at_us: int, cause: str, order_id: str | Later | None = None
     ) -> None:
         data: dict[str, Any] = {"coins": coins(account.coins), "change": coins(change)}
         if order_id is not None:
@@ -280,9 +283,10 @@ class Xd247Backend:
         order.status = target
         order.updated_us = now_us
         events = self.orders.events
-        events.transition(API, order.account_id, order.id, old, target, now_us, cause)
+        order_id = Later(self.ids.order_uuid, order.n)
+        events.transition(API, order.account_id, order_id, old, target, now_us, cause)
         if target == "refunded":
-            self.coins_changed(account, amount, now_us, cause, order.id)
+            self.coins_changed(account, amount, now_us, cause, order_id)
 
     def force(self, order_id: str, target: str, extra: dict[str, Any]) -> Order:
         """The control plane's transition: due moves first, then the forced one."""
