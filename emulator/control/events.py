@@ -4,6 +4,7 @@ or as a JSON list with `format=json`. The control plane's, not part of either ve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 
@@ -55,12 +56,16 @@ async def events(request: Request) -> Response:
     if fmt not in ("sse", "json"):
         raise invalid(FieldError("format", 'must be "sse" or "json"'))
     log = emu.events
-    start = None  # where to resume: the first of these given, each checked
-    for name, given in (
-        ("after", query.get("after")),
-        ("lastEventId", query.get("lastEventId")),
+    # Where to resume: the first of these given, each checked. For the stream the header
+    # first (a browser's EventSource reconnects to the same URL, the header saying how far
+    # it got); for the JSON form `after`, its own parameter.
+    given_ids = [
         ("Last-Event-ID", request.headers.get("last-event-id")),
-    ):
+        ("lastEventId", query.get("lastEventId")),
+        ("after", query.get("after")),
+    ]
+    start = None
+    for name, given in reversed(given_ids) if fmt == "json" else given_ids:
         if given is not None:
             value = _id(given, name)
             start = value if start is None else start
@@ -77,13 +82,18 @@ async def events(request: Request) -> Response:
         return Response(media_type="text/event-stream", headers=headers)
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
+
+    def wake() -> None:  # from the emitter's thread, lock held
+        # A closed loop (an in-process test client gone mid-stream) has nobody to wake.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(woken.set)
     with emu.lock:
         cursor = log.last if start is None else start
 
     async def stream() -> AsyncIterator[bytes]:
         nonlocal cursor
         with emu.lock:  # here, not before: only a stream that runs has a subscriber to drop
-            subscriber = log.subscribe(lambda: loop.call_soon_threadsafe(woken.set))
+            subscriber = log.subscribe(wake)
         try:
             yield b"retry: 1000\n: connected\n\n"
             while True:

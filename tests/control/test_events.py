@@ -85,6 +85,10 @@ def test_filters_resume_and_resets(client: TestClient) -> None:
     assert only["last"] == events(client)["last"]  # resumes past what the filter skipped
     assert events(client, after=start, accountId="xd-rich")["events"][0]["api"] == "247xd"
     assert events(client, after=start, limit=1)["last"] == start + 1
+    # The JSON form's own `after` wins over a Last-Event-ID header.
+    response = client.get("/_emulator/events", params={"format": "json", "after": start, "limit": 1},
+                          headers={"Last-Event-ID": "0"})
+    assert response.json()["events"][0]["id"] == start + 1
     last = events(client)["last"]
     client.post("/_emulator/reset")
     after_reset = events(client, after=last)["events"]
@@ -178,9 +182,11 @@ def test_the_stream_delivers_a_clock_advance_and_resumes_from_last_event_id(serv
         assert (shown["orderId"], shown["to"], shown["cause"], shown["at"]) == (
             order["orderId"], "completed", "advance", at(57)
         )
-        # A new connection from the creation's id gets what came after it, in order.
+        # A new connection from the creation's id gets what came after it, in order: the
+        # header wins over a stale id in the URL, as when an EventSource reconnects.
         resume = {"Last-Event-ID": created["id"]}
-        with control.stream("GET", "/_emulator/events", params={"api": "247xd"}, headers=resume) as stream:
+        stale = {"api": "247xd", "lastEventId": "0"}
+        with control.stream("GET", "/_emulator/events", params=stale, headers=resume) as stream:
             again = sse_events(stream.iter_lines(), 2)
         assert [e["id"] for e in again] == [balance["id"], moved["id"]]
         assert events(control, after=int(created["id"]), api="247xd")["events"][1]["id"] == int(moved["id"])
