@@ -15,14 +15,21 @@ from dataclasses import dataclass
 
 from emulator import fixtures as fixtures_mod
 from emulator.config import Config
-from emulator.core.clock import Clock
+from emulator.core.clock import LATEST_US, Clock
+from emulator.core.events import RESET, Event, EventLog
 from emulator.core.faults import FaultRegistry
 from emulator.core.ids import IdSource
 from emulator.core.journal import Journal, Redactor
+from emulator.usdtlowfee.account import Account as UsdtLowFeeAccount
 from emulator.usdtlowfee.errors import KEY_PATTERN as USDTLOWFEE_KEY
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
+from emulator.xd247.account import Account as Xd247Account
 from emulator.xd247.errors import KEY_PATTERN as XD247_KEY
 from emulator.xd247.service import Xd247Backend
+
+Account = Xd247Account | UsdtLowFeeAccount
+# `until: "settled"` stops after this many steps (each applies at least one move).
+MAX_SETTLE_STEPS = 1_000_000
 
 
 @dataclass(slots=True)
@@ -51,7 +58,11 @@ class Emulator:
         self._listeners: list[Callable[[Domain], None]] = []
         keys = Redactor((XD247_KEY, USDTLOWFEE_KEY))
         self.journal = Journal(self.config.journal_size, keys)
+        # Like the journal, not part of the state document; it outlives every domain so
+        # that event ids keep ascending across resets (a resuming client misses nothing).
+        self.events = EventLog()
         self.domain = self._fresh()
+        self._attach(self.domain)
 
     def _fresh(self) -> Domain:
         clock = Clock(self.config.clock_start_us, frozen=self.config.clock_frozen)
@@ -88,12 +99,52 @@ class Emulator:
     def on_install(self, listener: Callable[[Domain], None]) -> None:
         self._listeners.append(listener)
 
-    def install(self, domain: Domain) -> None:
+    def _attach(self, domain: Domain) -> None:
+        domain.xd247.events = self.events
+        domain.usdtlowfee.events = self.events
+
+    def install(self, domain: Domain, why: str = "reset") -> None:
         """Put this domain in use (a reset, fixtures, or an imported state document, which
         keeps the journal). The caller holds the lock."""
+        self._attach(domain)
         self.domain = domain
+        self.events.emit("", "", RESET, {"reason": why}, domain.clock.now_us())
         for listener in self._listeners:
             listener(domain)
+
+    def advance_until(self, until: str, max_us: int = 0, account: Account | None = None) -> list[Event]:
+        """Move the emulator clock (or `account`'s own) to the next natural move and apply
+        it (`until="next"`), or repeatedly so until none is due within `max_us` of the
+        current instant (`"settled"`). Moves already due but not yet applied by a read
+        fire first, at their own instants, without moving the clock. Returns the
+        transitions that fired, by instant. The caller holds the lock."""
+        domain = self.domain
+        if account is None:
+            clock = domain.clock
+            scopes: list[tuple[Xd247Backend | UsdtLowFeeBackend, Account | None]] = [
+                (domain.xd247, None), (domain.usdtlowfee, None)
+            ]
+        else:
+            assert account.clock is not None, "an account on the emulator clock moves with it"
+            clock = account.clock
+            backend = domain.xd247 if isinstance(account, Xd247Account) else domain.usdtlowfee
+            scopes = [(backend, account)]
+
+        def next_due() -> int | None:
+            dues = [d for b, a in scopes if (d := b.next_due(a)) is not None]  # type: ignore[arg-type]
+            return min(dues, default=None)
+
+        with self.events.advancing() as fired:
+            for _ in range(1 if until == "next" else MAX_SETTLE_STEPS):
+                now = clock.now_us()
+                due = next_due()
+                if due is None or due > LATEST_US or (until != "next" and due > now + max_us):
+                    break
+                if due > now:
+                    clock.set(due)
+                for backend, scope in scopes:
+                    backend.settle_until(max(due, now), scope)  # type: ignore[arg-type]
+        return sorted(fired, key=lambda event: event[1])
 
     def commit(self) -> None:
         """Make the write just made durable (lock held); a no-op without a state file."""
@@ -110,5 +161,5 @@ class Emulator:
     def load_fixtures(self, fixtures: fixtures_mod.Fixtures) -> None:
         with self.lock:
             self.fixtures = fixtures
-            self.install(self._fresh())
+            self.install(self._fresh(), "fixtures")
             self.journal.clear()

@@ -139,7 +139,7 @@ def load(raw: bytes, emu: Emulator, targets: Sequence[FaultTarget]) -> None:
         raise StateError(f"(document) is not valid JSON: {exc}") from None
     domain = parse(doc, targets)
     with emu.lock:
-        emu.install(domain)
+        emu.install(domain, "state")
 
 
 # --- the state file -------------------------------------------------------------------

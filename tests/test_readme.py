@@ -229,6 +229,8 @@ PROMISES = [
     ("docs/docker.md", "examples/client.py", r"OTP order status: completed"),
     ("docs/robustness.md", "495.0 coins", r'"coins":495\.0.*"faultPhase":"after","withheld":\{"status":201'),
     ("docs/robustness.md", '"$E/verdicts', r'"rule":"duplicate-create","api":"247xd","accountId":"xd-demo"'),
+    ("docs/robustness.md", "/v1/energy/orders", r'"fired":\[\{[^]]*"to":"completed"'),
+    ("docs/robustness.md", "format=json&api=247xd", r'"kind":"order.transition"[^}]*"to":"expired"'),
 ]
 
 

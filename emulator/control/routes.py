@@ -13,10 +13,12 @@ from emulator.apis import prefixes
 from emulator.core import validate as v
 from emulator.core.clock import LATEST_US, Clock, ClockError, iso_ms, parse_iso, seconds_to_us
 from emulator.core.errors import FieldError
+from emulator.core.events import Event, fields
+from emulator.runtime import Account, Emulator
 
-from . import faults, journal, keys, machines, orders, specs, usdtlowfee, verdicts, xd247
+from . import events, faults, journal, keys, machines, orders, specs, usdtlowfee, verdicts, xd247
 from . import state as state_routes
-from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found
+from .common import ControlError, backend_of, body, emulator_of, error, invalid, json, not_found, read
 
 
 async def health(request: Request) -> Response:
@@ -64,10 +66,45 @@ def clock_body_instant(data: dict[str, object]) -> int:
     return target
 
 
-async def drive_clock(request: Request, clock: Clock, action: str) -> Response:
+UNTIL = ("next", "settled")
+DEFAULT_SETTLE_S = 86_400
+
+
+def fired_view(event: Event) -> dict[str, object]:
+    _, at_us, api, account_id, _, _, data = event
+    return {"api": api, "accountId": account_id, **fields(data), "at": iso_ms(at_us)}
+
+
+def advance_until(emu: Emulator, data: dict[str, object], clock: Clock, account: Account | None) -> Response:
+    """An advance `{"until": "next"}` or `{"until": "settled", "maxSeconds": N}`."""
+    until = read(v.string, data, "until", max_len=16)
+    if until not in UNTIL:
+        raise invalid(FieldError("until", 'must be "next" or "settled"'))
+    if "seconds" in data:
+        raise invalid(FieldError("seconds", "cannot be given with until"))
+    max_us = 0
+    if until == "settled":
+        try:
+            max_s = v.number(data, "maxSeconds", low=0) if "maxSeconds" in data else DEFAULT_SETTLE_S
+            max_us = seconds_to_us(max_s)
+        except ValueError as exc:
+            field = exc if isinstance(exc, FieldError) else FieldError("maxSeconds", str(exc))
+            raise invalid(field) from None
+    elif "maxSeconds" in data:
+        raise invalid(FieldError("maxSeconds", 'is only for until "settled"'))
+    with emu.lock:
+        fired = emu.advance_until(until, max_us, account)
+        return json({**clock.export(), "fired": [fired_view(event) for event in fired]})
+
+
+async def drive_clock(
+    request: Request, clock: Clock, action: str, account: Account | None = None
+) -> Response:
     """advance / set / freeze / resume, for the emulator clock or an account's own."""
     data = await body(request, allow_empty=action in ("freeze", "resume"))
     emu = emulator_of(request)
+    if action == "advance" and "until" in data:
+        return advance_until(emu, data, clock, account)
     if action == "advance":
         step = clock_body_seconds(data)
         try:
@@ -98,7 +135,13 @@ async def clock_action(request: Request) -> Response:
 
 
 def account_clock(request: Request) -> Clock:
-    """The test clock of `{api}`'s account `{accountId}`; 409 for one on the emulator clock."""
+    clock = account_with_clock(request).clock
+    assert clock is not None  # account_with_clock answers 409 otherwise
+    return clock
+
+
+def account_with_clock(request: Request) -> Account:
+    """`{api}`'s account `{accountId}` with a test clock; 409 for one on the emulator clock."""
     emu = emulator_of(request)
     account = backend_of(emu, request.path_params["api"]).accounts.get(request.path_params["accountId"])
     if account is None:
@@ -110,7 +153,7 @@ def account_clock(request: Request) -> Clock:
             f"account {account.id} runs on the emulator clock (/_emulator/clock); only an account "
             'created with {"clock": "own"} has a clock of its own',
         )
-    return account.clock
+    return account
 
 
 async def account_clock_get(request: Request) -> Response:
@@ -120,7 +163,9 @@ async def account_clock_get(request: Request) -> Response:
 
 async def account_clock_action(request: Request) -> Response:
     action = request.url.path.rsplit("/", 1)[1]
-    return await drive_clock(request, account_clock(request), action)
+    account = account_with_clock(request)
+    assert account.clock is not None
+    return await drive_clock(request, account.clock, action, account)
 
 
 async def control_error(request: Request, exc: Exception) -> Response:
@@ -163,6 +208,7 @@ routes = [
     *faults.routes,
     *journal.routes,
     *verdicts.routes,
+    *events.routes,
     *state_routes.routes,
 ]
 

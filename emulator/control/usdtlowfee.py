@@ -11,6 +11,7 @@ from starlette.routing import Route
 from emulator.core import validate as v
 from emulator.core.clock import clock_of
 from emulator.core.errors import FieldError
+from emulator.core.events import CONTROL
 from emulator.core.validate import INT64_MAX
 from emulator.usdtlowfee.account import Account
 from emulator.usdtlowfee.energy import ENERGY
@@ -90,8 +91,9 @@ async def patch_account(request: Request) -> Response:
         if account is None:
             raise not_found("account")
         account.settle(clock_of(account, emu.usdtlowfee.clock).now_us())
-        if balance is not None:
+        if balance is not None and balance != account.balance_sun:
             account.balance_sun = balance  # the available balance; frozen stays with its orders
+            account.balance_changed(clock_of(account, emu.usdtlowfee.clock).now_us(), CONTROL)
         if disabled is not None:
             account.disabled = disabled
         return json(account_view(account))

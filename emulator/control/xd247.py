@@ -7,7 +7,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
+from emulator.core.clock import clock_of
 from emulator.core.errors import FieldError
+from emulator.core.events import CONTROL
 from emulator.core.money import coins, to_hundredths
 from emulator.xd247.account import Account
 
@@ -74,8 +76,10 @@ async def patch_account(request: Request) -> Response:
         account = emu.xd247.accounts.get(request.path_params["accountId"])
         if account is None:
             raise not_found("account")
-        if amount is not None:
+        if amount is not None and amount != account.coins:
+            change = amount - account.coins
             account.coins = amount
+            emu.xd247.coins_changed(account, change, clock_of(account, emu.clock).now_us(), CONTROL)
         if banned is not None:
             account.banned = banned
         return json(account_view(account))

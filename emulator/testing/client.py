@@ -102,6 +102,17 @@ class ClockControl:
     def advance(self, seconds: float) -> Json:
         return self.emulator.call_object("POST", self.path + "/advance", {"seconds": seconds})
 
+    def advance_until_next(self) -> Json:
+        """To the instant of the next natural move due (not at all if none) and apply it;
+        the answer's `fired` lists the moves applied."""
+        return self.emulator.call_object("POST", self.path + "/advance", {"until": "next"})
+
+    def advance_until_settled(self, max_seconds: float | None = None) -> Json:
+        """From one natural move to the next until none is due within `max_seconds`
+        (default 86400) of the current instant; `fired` lists every move applied."""
+        body = _given(until="settled", maxSeconds=max_seconds)
+        return self.emulator.call_object("POST", self.path + "/advance", body)
+
     def set(self, now: str | datetime) -> Json:
         """Never backwards: 409 (`reset` is the way back for the emulator clock)."""
         return self.emulator.call_object("POST", self.path + "/set", {"now": iso(now)})
@@ -139,6 +150,19 @@ class Account:
     def advance(self, seconds: float) -> Json:
         """Move this account's own clock on: its orders expire, get SMS, complete, as due."""
         return self.clock.advance(seconds)
+
+    def advance_until_next(self) -> Json:
+        """This account's own clock to its next natural move, applied (see ClockControl)."""
+        return self.clock.advance_until_next()
+
+    def advance_until_settled(self, max_seconds: float | None = None) -> Json:
+        """This account's own clock on, move after move, until none is due within
+        `max_seconds` (default 86400): every order of it that would finish by itself has."""
+        return self.clock.advance_until_settled(max_seconds)
+
+    def events(self, after: int | None = None, limit: int | None = None) -> Json:
+        """This account's events (`EmulatorClient.events`)."""
+        return self.emulator.events(api=self.api, account_id=self.account_id, after=after, limit=limit)
 
     def patch(self, **fields: Any) -> Json:
         """247xd: `coins`, `banned`; USDTLowFee: `balance_sun`, `disabled`."""
@@ -446,6 +470,18 @@ class EmulatorClient:
         }
         found: list[Json] = self.call_object("GET", "/verdicts", params=params)["verdicts"]
         return found
+
+    # -- events --------------------------------------------------------------------------------
+
+    def events(
+        self, *, api: Api | None = None, account_id: str | None = None, after: int | None = None,
+        limit: int | None = None,
+    ) -> Json:
+        """`{"events": [...], "last": id}`: the events after `after` (default: every one
+        kept), oldest first; pass `last` as `after` next time. The JSON form of the
+        Server-Sent Events stream `GET /_emulator/events`, which a served emulator offers too."""
+        params = {"format": "json", "api": api, "accountId": account_id, "after": after, "limit": limit}
+        return self.call_object("GET", "/events", params=params)
 
     # -- state, specs --------------------------------------------------------------------------
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, insort
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from emulator.core.events import BALANCE, CREATED, FORCED, REQUEST
 
 from .energy import COMPLETED, DEFAULT_FAILURE, ENERGY, FAILED, PROCESSING, STATUSES
 from .ledger import OrderBook
 from .orders import EnergyOrder
+
+API = "usdtlowfee"
 
 
 class Fulfilment:
@@ -33,6 +37,7 @@ class Fulfilment:
     if not TYPE_CHECKING:
         __slots__ = ()
 
+    id: str
     book: OrderBook
     slot: int
     balance_sun: int
@@ -48,6 +53,28 @@ class Fulfilment:
     def processing(self) -> int:
         """How many orders are processing."""
         return len(self.queue) - self.head + len(self.late)
+
+    def balance_changed(self, at_us: int, cause: str, order_id: int | None = None) -> None:
+        balance, frozen = self.balance_sun, self.frozen_sun
+        data: dict[str, Any] = {"balanceSun": balance, "frozenSun": frozen, "totalSun": balance + frozen}
+        if order_id is not None:
+            data["orderId"] = order_id
+        self.book.events.emit(API, self.id, BALANCE, data, at_us, cause)
+
+    def next_due(self) -> int | None:
+        """When this account's next natural move comes due (perhaps past, not yet applied):
+        the head of the queue or of the heap (stale heap entries dropped on the way)."""
+        book = self.book
+        due = None
+        if self.head < len(self.queue):
+            due = book.created[self.queue[self.head]] + book.delay_us
+        late_due = self.late_due
+        status = book.status
+        while late_due and status[late_due[0][1]] != PROCESSING:
+            heappop(late_due)  # moved by the control plane meanwhile
+        if late_due and (due is None or late_due[0][0] < due):
+            due = late_due[0][0]
+        return due
 
     def add_order(self, row: int) -> None:
         """A new processing order: its price moves from balance to frozen."""
@@ -66,6 +93,9 @@ class Fulfilment:
             heappush(self.late_due, (book.due_us(row), row))
         else:
             queue.append(row)
+        created = {"orderId": book.ids[row], "type": "energy", "status": "processing"}
+        book.events.emit(API, self.id, CREATED, created, book.created[row])
+        self.balance_changed(book.created[row], REQUEST, book.ids[row])
 
     def settle(self, now_us: int) -> None:
         """Apply the natural moves due by `now_us`, each at the instant it was due."""
@@ -111,6 +141,10 @@ class Fulfilment:
         book.status[row] = status
         if book.delays and row in book.delays:  # not at created + delay_us, which views assume
             book.moved_at[row] = book.due_us(row)
+        events = book.events
+        at = book.due_us(row)
+        events.transition(API, self.id, book.ids[row], "processing", STATUSES[status], at)
+        self.balance_changed(at, events.cause, book.ids[row])
         done = self.terminal[status]
         if not done or done[-1] < row:
             done.append(row)
@@ -144,3 +178,5 @@ class Fulfilment:
         insort(self.terminal[status], row)
         if at_us != book.created[row] + book.delay_us:  # else the views' default is right
             book.moved_at[row] = at_us
+        book.events.transition(API, self.id, book.ids[row], "processing", target, at_us, FORCED)
+        self.balance_changed(at_us, FORCED, book.ids[row])

@@ -12,6 +12,8 @@ from array import array
 from bisect import bisect_left
 from typing import TYPE_CHECKING, Any
 
+from emulator.core.events import EventLog
+
 from .energy import COMPLETED, ENERGY, PROCESSING, STATUSES
 from .format import ISO_CACHE, SUN_PER_TRX, iso
 
@@ -43,7 +45,7 @@ class OrderBook:
     __slots__ = (
         "delay_us", "accounts", "ids", "account", "address", "energy", "hours", "price", "created",
         "status", "txids", "addresses", "address_row", "planned", "reasons", "moved_at", "views",
-        "delays",
+        "delays", "events",
     )
 
     def __init__(self, delay_us: int) -> None:
@@ -69,6 +71,7 @@ class OrderBook:
         # The views of recently read terminal rows among their account's newest (they never
         # change again): clients poll the newest page; this serves it without rendering it.
         self.views: dict[int, dict[str, Any]] = {}
+        self.events = EventLog()  # the emulator's, once installed (emulator/runtime.py)
 
     def add(
         self,

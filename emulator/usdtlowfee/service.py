@@ -11,6 +11,7 @@ from typing import Any
 
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
+from emulator.core.events import EventLog
 from emulator.core.ids import IdSource
 from emulator.core.money import div_ceil
 
@@ -70,6 +71,14 @@ class UsdtLowFeeBackend:
                         last_used_us=x.last_used_us,
                     )
                 )
+
+    @property
+    def events(self) -> EventLog:
+        return self.book.events
+
+    @events.setter
+    def events(self, log: EventLog) -> None:
+        self.book.events = log
 
     # --- accounts -------------------------------------------------------------------
     def _keep_account(self, account: Account) -> None:
@@ -182,6 +191,25 @@ class UsdtLowFeeBackend:
             raise ValueError("reason is only for a move to failed")
         account.move(order, target, now_us, reason)
         return order
+
+    # --- natural moves to come (clock advances `until`) ------------------------------
+    def next_due(self, account: Account | None = None) -> int | None:
+        """The instant of the next natural move still to be applied (it may be past, when
+        no read has applied it yet): of `account`, else of every account on the emulator
+        clock. O(1) per account: the head of its queue and of its heap."""
+        if account is not None:
+            return account.next_due()
+        dues = [d for a in self.accounts.values() if a.clock is None and (d := a.next_due()) is not None]
+        return min(dues, default=None)
+
+    def settle_until(self, t_us: int, account: Account | None = None) -> None:
+        """Apply every natural move due by `t_us` (of `account`, else of every account on
+        the emulator clock), each at its own instant; the event log reports each."""
+        for each in (account,) if account is not None else self.accounts.values():
+            if each is not None and (account is not None or each.clock is None):
+                due = each.next_due()
+                if due is not None and due <= t_us:
+                    each.settle(t_us)
 
     def view(self, order: EnergyOrder) -> dict[str, Any]:
         account = order.account

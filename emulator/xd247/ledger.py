@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from emulator.core.events import EventLog
+
 from .account import Account
 from .catalog import CatalogItem, PremiumService, PriceOption, SocialOption
 from .orders import NOT_REFUNDED, VIEWS, Order
@@ -69,6 +71,7 @@ class OrderBook(Mapping[str, Order]):
         self.deliveries: dict[int, SocialDelivery] = {}  # every social order's
         self.credentials: dict[int, dict[str, str]] = {}  # every premium order's
         self.codes: dict[int, str] = {}  # OTP codes forced by the control plane (else derived)
+        self.events = EventLog()  # the emulator's, once installed (emulator/runtime.py)
 
     def add(
         self, kind: int, account: Account, item: CatalogItem, price: int, now_us: int, phone: int = 0

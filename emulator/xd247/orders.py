@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import US_PER_S, iso_ms
+from emulator.core.events import Later
 from emulator.core.money import coins
 from emulator.core.statemachine import StateMachine
 
@@ -80,8 +81,17 @@ class _OrderView:
         return data
 
     def _move_to(self, status: str, at_us: int) -> None:
+        """A natural move (one that came due by itself), at the instant it was due."""
+        old = self.status
         self.status = status
         self.book.updated[self.n] = at_us
+        book = self.book
+        order_id = Later(book.ids.order_uuid, self.n)
+        book.events.transition("247xd", self.account_id, order_id, old, status, at_us)
+
+    def due_us(self) -> int | None:
+        """When this order's next natural move comes due; None if it has none."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _OrderView) and other.book is self.book and other.n == self.n
@@ -139,6 +149,13 @@ class OtpOrder(_OrderView):
             self._move_to("completed", sms)
         elif now_us >= expires:
             self._move_to("expired", expires)
+
+    def due_us(self) -> int | None:
+        if self.book.status[self.n] != 0:
+            return None
+        expires = self.expires_us
+        sms = self.sms_us
+        return sms if sms is not None and sms < expires else expires
 
     def refund_amount(self) -> int:
         return self.price
@@ -246,6 +263,14 @@ class SocialOrder(_OrderView):
             if done is not None and now_us >= done:
                 self._move_to("completed", done)
                 delivery.delivered_final = delivery.quantity
+
+    def due_us(self) -> int | None:
+        status = self.status
+        if status == "pending":
+            return self.delivery.start_us
+        if status == "processing":
+            return self.stops_us() if self.delivery.outcome == "partial" else self.completes_us()
+        return None
 
     def refund_amount(self) -> int:
         delivery = self.delivery

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
+from emulator.core.events import BALANCE, CREATED, FORCED, REQUEST, EventLog, Later
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, div_half_up
 from emulator.core.statemachine import TransitionError
@@ -28,6 +30,10 @@ from .orders import Order, OtpOrder, PremiumOrder, SocialOrder
 # exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
 LINK_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#]\S*", re.ASCII)
 OTP_CODE_RE = re.compile(r"[0-9]{4,8}")
+API = "247xd"
+# A due-heap entry is one int, `due_us << ROW_BITS | order number`: a tuple would cost ~3x.
+ROW_BITS = 32
+ROW_MASK = (1 << ROW_BITS) - 1
 
 
 class Xd247Backend:
@@ -55,10 +61,22 @@ class Xd247Backend:
         }
         self.premium: dict[str, PremiumService] = {s.id: s for s in fixtures.premium}
         self.magic_links = fixtures.magic_links  # link -> (outcome, deliveredPercent)
+        # The natural moves still to come of orders on the emulator clock, built on first
+        # use (a clock advance `until`), then kept up at creation; entries go stale when a
+        # read or the control plane moves an order, and are checked as they surface.
+        self.due_heap: list[int] | None = None
         for spec in fixtures.accounts:
             self._add_account(Account(spec.id, spec.coins, spec.banned, spec.label))
             for key in spec.keys:
                 self.keys.add(key.key, spec.id, key.expires_us).revoked = key.revoked
+
+    @property
+    def events(self) -> EventLog:
+        return self.orders.events
+
+    @events.setter
+    def events(self, log: EventLog) -> None:
+        self.orders.events = log
 
     # --- accounts -------------------------------------------------------------------
     def _add_account(self, account: Account) -> Account:
@@ -119,6 +137,30 @@ class Xd247Backend:
             raise errors.insufficient_coins()
         account.coins -= amount
 
+    def _created(self, account: Account, order: Order, now_us: int) -> None:
+        """What a creation tells the event log, and the due heap (once it is kept)."""
+        emit = self.orders.events.emit
+        order_id = Later(self.ids.order_uuid, order.n)
+        account_id = account.id
+        created = {"orderId": order_id, "type": order.kind, "status": order.status}
+        emit(API, account_id, CREATED, created, now_us)
+        # coins(), inlined: this is on every creation's path.
+        balance = {"coins": account.coins / 100, "change": -order.price / 100, "orderId": order_id}
+        emit(API, account_id, BALANCE, balance, now_us, REQUEST)
+        heap = self.due_heap
+        if heap is not None and account.clock is None:
+            due = order.due_us()
+            if due is not None:
+                heappush(heap, due << ROW_BITS | order.n)
+
+    def coins_changed(
+        self, account: Account, change: int, at_us: int, cause: str, order_id: str | Later | None = None
+    ) -> None:
+        data: dict[str, Any] = {"coins": coins(account.coins), "change": coins(change)}
+        if order_id is not None:
+            data["orderId"] = order_id
+        self.orders.events.emit(API, account.id, BALANCE, data, at_us, cause)
+
     def order_of(self, account: Account, kind: str, order_id: str, now_us: int) -> Order:
         """The caller's own order of that kind, settled to now; anything else is 404."""
         book = self.orders
@@ -144,21 +186,23 @@ class Xd247Backend:
         option.stock -= 1
         phone = option.phone_number(self.ids.faker.random)
         n = self.orders.add(OTP_KIND, account, option, option.price, now_us, phone)
-        return OtpOrder(self.orders, n)
+        order = OtpOrder(self.orders, n)
+        self._created(account, order, now_us)
+        return order
 
     def cancel_otp(self, account: Account, order_id: str, now_us: int) -> OtpOrder:
         order = self.order_of(account, "otp", order_id, now_us)
         assert isinstance(order, OtpOrder)
         if not order.machine.can(order.status, "cancelled"):
             raise errors.status_forbids("ยกเลิก", order.status)
-        self._move(order, "cancelled", now_us)
+        self._move(order, "cancelled", now_us, REQUEST)
         return order
 
     def refund(self, account: Account, kind: str, order_id: str, now_us: int) -> Order:
         order = self.order_of(account, kind, order_id, now_us)
         if not order.machine.can(order.status, "refunded"):
             raise errors.status_forbids("คืนเงิน", order.status)
-        self._move(order, "refunded", now_us)
+        self._move(order, "refunded", now_us, REQUEST)
         return order
 
     def create_social_order(
@@ -184,7 +228,9 @@ class Xd247Backend:
         if magic is not None:
             delivery.outcome = magic[0]
             delivery.stop_at = quantity * magic[1] // 100
-        return SocialOrder(self.orders, n)
+        order = SocialOrder(self.orders, n)
+        self._created(account, order, now_us)
+        return order
 
     def create_premium_order(self, account: Account, service_id: str, now_us: int) -> PremiumOrder:
         service = self.premium.get(service_id)
@@ -196,7 +242,9 @@ class Xd247Backend:
         service.stock -= 1
         n = self.orders.add(PREMIUM_KIND, account, service, service.price, now_us)
         self.orders.credentials[n] = self._credentials(service)
-        return PremiumOrder(self.orders, n)
+        order = PremiumOrder(self.orders, n)
+        self._created(account, order, now_us)
+        return order
 
     def _credentials(self, service: PremiumService) -> dict[str, str]:
         fake = self.ids.faker
@@ -210,9 +258,10 @@ class Xd247Backend:
         return {name: made[name]() for name in service.credential_fields}
 
     # --- moves ------------------------------------------------------------------------
-    def _move(self, order: Order, target: str, now_us: int, **extra: Any) -> None:
+    def _move(self, order: Order, target: str, now_us: int, cause: str, **extra: Any) -> None:
         """One move of the order's table with its side effects, exactly once."""
-        order.machine.check(order.status, target)
+        old = order.status
+        order.machine.check(old, target)
         if isinstance(order, OtpOrder):
             if target == "completed" and extra.get("otpCode"):
                 order.otp_code = extra["otpCode"]
@@ -228,10 +277,16 @@ class Xd247Backend:
         if target == "refunded":
             assert not isinstance(order, PremiumOrder)  # its table has no refunded
             amount = order.refund_amount()
-            self.accounts[order.account_id].coins += amount
+            account = self.accounts[order.account_id]
+            account.coins += amount
             order.refunded_amount = amount
         order.status = target
         order.updated_us = now_us
+        events = self.orders.events
+        order_id = Later(self.ids.order_uuid, order.n)
+        events.transition(API, order.account_id, order_id, old, target, now_us, cause)
+        if target == "refunded":
+            self.coins_changed(account, amount, now_us, cause, order_id)
 
     def force(self, order_id: str, target: str, extra: dict[str, Any]) -> Order:
         """The control plane's transition: due moves first, then the forced one."""
@@ -252,8 +307,83 @@ class Xd247Backend:
                 raise ValueError("delivered must be an integer")
             if not 0 <= delivered < order.quantity:
                 raise ValueError(f"delivered must be 0 to {order.quantity - 1} for a {target} order")
-        self._move(order, target, now_us, **extra)
+        self._move(order, target, now_us, FORCED, **extra)
+        heap = self.due_heap
+        due = order.due_us()
+        if heap is not None and due is not None and self.accounts[order.account_id].clock is None:
+            heappush(heap, due << ROW_BITS | order.n)  # it may now come due sooner than its entry says
         return order
+
+    # --- natural moves to come (clock advances `until`) ------------------------------
+    def _heap(self) -> list[int]:
+        heap = self.due_heap
+        if heap is None:
+            book = self.orders
+            own = {a.number for a in self.account_list if a.clock is not None}
+            kinds, status, owner, item = book.kind, book.status, book.account, book.item
+            created, options = book.created, book.price_options
+            heap = []
+            for n in range(len(kinds)):
+                kind = kinds[n]
+                # Only waiting_sms (OTP) and pending/processing (social) move by themselves.
+                if kind == PREMIUM_KIND or status[n] > (0 if kind == OTP_KIND else 1):
+                    continue
+                if own and owner[n] in own:
+                    continue
+                if kind == OTP_KIND:  # OtpOrder.due_us, without a view per order
+                    option = options[item[n]]
+                    sms, expires = option.sms_delay_us, option.expires_us
+                    due: int | None = created[n] + (sms if sms is not None and sms < expires else expires)
+                else:
+                    due = book.view(n).due_us()
+                if due is not None:
+                    heap.append(due << ROW_BITS | n)
+            heapify(heap)
+            self.due_heap = heap
+        return heap
+
+    def next_due(self, account: Account | None = None) -> int | None:
+        """The instant of the next natural move still to be applied (it may be past, when
+        no read has applied it yet): of `account`'s orders, else of every order on the
+        emulator clock. Costs O(log n) per stale entry met; for one account, its orders."""
+        if account is not None:
+            book = self.orders
+            dues = [d for n in account.orders if (d := book.view(n).due_us()) is not None]
+            return min(dues, default=None)
+        heap = self._heap()
+        book = self.orders
+        while heap:
+            top = heap[0]
+            due = book.view(top & ROW_MASK).due_us()
+            if due is None:
+                heappop(heap)
+            elif due != top >> ROW_BITS:
+                heapreplace(heap, due << ROW_BITS | (top & ROW_MASK))
+            else:
+                return due
+        return None
+
+    def settle_until(self, t_us: int, account: Account | None = None) -> None:
+        """Apply every natural move due by `t_us` (of `account`, else of every order on the
+        emulator clock), each at its own instant; the event log reports each."""
+        book = self.orders
+        if account is not None:
+            for n in account.orders:
+                order = book.view(n)
+                due = order.due_us()
+                if due is not None and due <= t_us:
+                    order.settle(t_us)
+            return
+        heap = self._heap()
+        while heap and heap[0] >> ROW_BITS <= t_us:
+            n = heap[0] & ROW_MASK
+            order = book.view(n)
+            order.settle(t_us)
+            due = order.due_us()
+            if due is None:
+                heappop(heap)
+            else:  # stale, or a further move still to come
+                heapreplace(heap, due << ROW_BITS | n)
 
     def view(self, order: Order) -> dict[str, Any]:
         now_us = clock_of(self.accounts[order.account_id], self.clock).now_us()

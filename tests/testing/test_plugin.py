@@ -64,6 +64,21 @@ def test_usdtlowfee_account(usdtlowfee_account):
     assert me["id"] == usdtlowfee_account.user_id
     balance = usdtlowfee_account.client.get("/v1/wallet/balance").json()["data"]
     assert balance == {"balanceSun": 10**12, "frozenSun": 0, "totalSun": 10**12}
+
+
+def test_advance_until_settled(xd247_account, usdtlowfee_account):
+    order = xd247_account.client.post("/otp/orders", json=NO_SMS).json()["data"]
+    settled = xd247_account.advance_until_settled()
+    assert settled["now"] == order["expiresAt"]  # exactly: the instant it expired
+    assert [(f["orderId"], f["to"]) for f in settled["fired"]] == [(order["orderId"], "expired")]
+    assert xd247_account.advance_until_next()["fired"] == []
+    body = {"type": "manual", "data": {"tronAddress": "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+            "energyValue": 65000, "durationHours": 1}}
+    energy = usdtlowfee_account.client.post("/v1/energy/orders", json=body).json()["data"]
+    fired = usdtlowfee_account.advance_until_next()["fired"]
+    assert [(f["orderId"], f["to"]) for f in fired] == [(energy["id"], "completed")]
+    kinds = [e["kind"] for e in usdtlowfee_account.events()["events"]]
+    assert kinds == ["order.created", "balance", "order.transition", "balance"]
 '''
 
 
@@ -89,7 +104,7 @@ def timings(result: pytest.RunResult) -> list[float]:
 def test_the_fixtures_run_a_user_test_in_process(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest("-W", "error", "-s")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     assert len(timings(result)) == 2
 
 
@@ -100,10 +115,10 @@ def test_the_fixtures_run_a_user_test_against_a_served_emulator(
     with EmulatorClient.served(served_url) as emulator:
         emulator.clear_requests()
         result = pytester.runpytest("-W", "error", "-s", "--emulator-url", served_url)
-        result.assert_outcomes(passed=3)
+        result.assert_outcomes(passed=4)
         assert len(timings(result)) == 2
         made = emulator.list_requests(api="247xd", method="POST", path="/api/v1/otp/orders")
-        assert len(made) == 2  # the user's orders went to the served emulator
+        assert len(made) == 3  # the user's orders went to the served emulator
 
 
 def test_the_url_may_come_from_the_environment(
@@ -128,7 +143,7 @@ def test_parallel_workers_share_one_served_emulator_without_interfering(
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     args = ["-p", "xdist", "-p", "emulator", "-W", "error", "-n", "2", "-v", "-rP"]
     result = pytester.runpytest(*args, "--emulator-url", served_url)
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     workers = set(re.findall(r"\[(gw\d)\] .*PASSED", result.stdout.str()))
     assert workers == {"gw0", "gw1"}, result.stdout.str()
     assert len(timings(result)) == 2
