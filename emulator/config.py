@@ -32,7 +32,8 @@ class Config:
     log_level: str = "info"
     log_format: str = "text"  # text | json (one JSON object per line, for CI)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
-    state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
+    state_file: Path | None = None  # durable state (emulator/durable.py); None: memory only
+    fsync: str = "off"  # always | batch | off: docs/durability.md
 
 
 # setting name -> (environment variable, parser)
@@ -76,6 +77,13 @@ def _flag(text: str) -> bool:
     raise ConfigError(f"clock frozen must be true or false, got {text!r}")
 
 
+def _fsync(text: str) -> str:
+    mode = text.lower()
+    if mode not in ("always", "batch", "off"):
+        raise ConfigError(f"fsync must be always, batch or off, got {text!r}")
+    return mode
+
+
 def _log_format(text: str) -> str:
     fmt = text.lower()
     if fmt not in ("text", "json"):
@@ -99,6 +107,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "log_format": ("EMULATOR_LOG_FORMAT", _log_format),
     "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
     "state_file": ("EMULATOR_STATE_FILE", _path),
+    "fsync": ("EMULATOR_FSYNC", _fsync),
 }
 
 

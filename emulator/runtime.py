@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from emulator import fixtures as fixtures_mod
 from emulator.config import Config
 from emulator.core.clock import Clock
+from emulator.core.durability import WriteLog
 from emulator.core.faults import FaultRegistry
 from emulator.core.ids import IdSource
 from emulator.core.journal import Journal, Redactor
@@ -43,9 +44,9 @@ class Emulator:
         # Guards every read-modify-write of state: requests served from other threads
         # (test clients, the control plane) never interleave inside one.
         self.lock = threading.Lock()
-        # Runs (lock held) after every acknowledged write, before its response: the state
-        # file's hook (emulator/state.py), None without one, so nothing touches the disk.
-        self.after_write: Callable[[], None] | None = None
+        # The state file's write-ahead log (emulator/durable.py): every write is recorded
+        # there before it is applied. None without a state file: nothing touches the disk.
+        self.write_log: WriteLog | None = None
         # Told (lock held) whenever a new domain is put in use: the app rebuilds its
         # request pipelines on it.
         self._listeners: list[Callable[[Domain], None]] = []
@@ -94,11 +95,6 @@ class Emulator:
         self.domain = domain
         for listener in self._listeners:
             listener(domain)
-
-    def commit(self) -> None:
-        """Make the write just made durable (lock held); a no-op without a state file."""
-        if self.after_write is not None:
-            self.after_write()
 
     def reset(self) -> None:
         """The fixtures' state again: fixed keys, fresh clock, same seed; faults and the
