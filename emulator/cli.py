@@ -129,7 +129,14 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
-    server = uvicorn.Server(
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # Here, not after run(): uvicorn re-raises SIGTERM/SIGINT once serving ends.
+            if durable is not None:
+                durable.close()  # one last snapshot: the next start replays nothing
+
+    server = Server(
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
@@ -140,11 +147,7 @@ def serve(args: argparse.Namespace) -> None:
         for name in ("uvicorn", "uvicorn.error"):
             logging.getLogger(name).handlers.clear()
             logging.getLogger(name).propagate = True
-    try:
-        server.run(sockets=[sock])
-    finally:
-        if durable is not None:
-            durable.close()  # one last snapshot: the next start replays nothing
+    server.run(sockets=[sock])
 
 
 def print_fixtures() -> None:

@@ -271,6 +271,7 @@ class DurableState:
         self.child: int | None = None
         self.syncer: Syncer | None = None
         self.compactions = 0
+        self.closed = False
 
     # --- the WriteLog ------------------------------------------------------------------
     def before_write(
@@ -415,6 +416,9 @@ class DurableState:
 
     def close(self) -> None:
         """Clean shutdown: one last snapshot, the log removed (PATH alone holds the state)."""
+        if self.closed:
+            return
+        self.closed = True
         with self.emu.lock:
             try:
                 if self.broken is None:
