@@ -19,10 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import errno
+import fcntl
 import os
+import signal
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +53,9 @@ COMPACT_MIN_BYTES = 16 * 1024 * 1024
 # Control-plane writes that replace the whole domain: a snapshot, not a record.
 SNAPSHOT_POINTS = frozenset({("POST", "/_emulator/reset"), ("POST", "/_emulator/fixtures"),
                              ("PUT", "/_emulator/state")})
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+LOCK_WAIT_S = 10.0
 _FAILED = orjson.dumps({"error": {"code": "INTERNAL_ERROR", "message": "cannot write the state file"}})
 
 
@@ -272,6 +279,7 @@ class DurableState:
         self.syncer: Syncer | None = None
         self.compactions = 0
         self.closed = False
+        self.lock_fd = -1
 
     # --- the WriteLog ------------------------------------------------------------------
     def before_write(
@@ -372,6 +380,9 @@ class DurableState:
         if pid == 0:  # the child: a copy-on-write image of this instant
             code = 1
             try:
+                # Dies with the server (kill -9): a restart never races a stray compaction.
+                # It holds the folder's lock (inherited) until then anyway.
+                _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
                 self.files.write_snapshot(state_mod.dumps(self.emu))
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - reported by the parent's reap
@@ -433,6 +444,8 @@ class DurableState:
             self.syncer.stop()
         with contextlib.suppress(OSError):
             os.close(self.fd)
+        with contextlib.suppress(OSError):
+            os.close(self.lock_fd)  # the folder's lock: another process may use it now
 
     # --- start-up ----------------------------------------------------------------------
     def replay(self, records: Sequence[list[Any]], app: ASGIApp, where: Path) -> None:
@@ -492,6 +505,26 @@ class DurableState:
             pin_wall(0)
 
 
+def lock_folder(files: Files) -> int:
+    """An exclusive lock on the state file's folder, held while serving (and by a
+    compaction child, which shares it): one process at a time uses a state file."""
+    try:
+        fd = os.open(files.directory, os.O_RDONLY)
+    except OSError as exc:
+        raise StateFileError(f"cannot open the folder of state file {files.path}: {exc.strerror}") from None
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            # A compaction child of a server just killed is dying with it: wait for that.
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StateFileError(f"state file {files.path} is in use by another emulator") from None
+            time.sleep(0.01)
+
+
 def open_state_file(
     path: Path,
     emu: Emulator,
@@ -504,6 +537,7 @@ def open_state_file(
     cannot be used stops start-up (StateFileError) with the files as they were."""
     files = Files(path)
     durable = DurableState(files, emu, fsync)
+    durable.lock_fd = lock_folder(files)
     source = files.snapshot_source()
     try:
         raw: bytes | None = source.read_bytes()
