@@ -370,3 +370,30 @@ def test_kill_9_at_random_moments_loses_no_acknowledged_write(tmp_path: Path) ->
             for writer in writers:
                 writer.join(timeout=30)
     assert sum(map(len, acknowledged)) >= kills
+
+
+@pytest.mark.parametrize("mode", ["always", "batch"])
+def test_the_fsync_modes_keep_every_acknowledged_write(tmp_path: Path, mode: str) -> None:
+    path = tmp_path / "state.json"
+    args = ("--seed", "5", "--state-file", str(path), "--fsync", mode)
+    with serve(*args) as served, httpx.Client(base_url=served.url) as c:
+        made = [c.post("/_emulator/247xd/accounts", json={}).json()["accountId"] for _ in range(5)]
+        assert otp_order(c).status_code == 201
+        coins = coins_of(c)
+        served.process.kill()
+        served.process.wait()
+    with serve(*args) as served, httpx.Client(base_url=served.url) as c:
+        for account_id in made:
+            assert c.get(f"/_emulator/247xd/accounts/{account_id}").status_code == 200
+        assert coins_of(c) == coins
+
+
+def test_a_bad_fsync_mode_stops_start_up() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "serve", "--port", "0", "--fsync", "sometimes"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "emulator: error: fsync must be always, batch or off, got 'sometimes'"
+    ]
