@@ -250,6 +250,21 @@ def write_until(port: int, authorization: str, stop: threading.Event) -> None:
     conn.close()
 
 
+def reads_while_writing(port: int, key: str, args: argparse.Namespace, what: str, pid: int) -> Result:
+    """wrk GET balance while 4 clients POST OTP orders in a loop."""
+    stop = threading.Event()
+    writers = [threading.Thread(target=write_until, args=(port, key, stop)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    try:
+        return wrk(f"GET balance while 4 clients write, {what}", f"http://127.0.0.1:{port}/api/v1/balance",
+                   args, {"Authorization": key}, pid=pid)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+
+
 def durability(args: argparse.Namespace, fixtures: Path, demo_key: str, tmp: Path,
                results: list[Result], extra: dict[str, str], metrics: dict[str, float]) -> None:
     """Issue 14: POST OTP order with the state file (the image's and the CLI's defaults:
@@ -271,6 +286,7 @@ def durability(args: argparse.Namespace, fixtures: Path, demo_key: str, tmp: Pat
                          pid=process.pid)
             results.append(result)
             rps[f"memory {size}"] = result.rps
+        results.append(reads_while_writing(port, key, args, "no state file", process.pid))
     state_file = tmp / "durable" / "state.json"
     state_file.parent.mkdir()
     port = free_port()
@@ -285,17 +301,7 @@ def durability(args: argparse.Namespace, fixtures: Path, demo_key: str, tmp: Pat
                          args, {"Authorization": key}, body=OTP_ORDER, pid=process.pid)
             results.append(result)
             rps[f"disk {size}"] = result.rps
-        stop = threading.Event()
-        writers = [threading.Thread(target=write_until, args=(port, key, stop)) for _ in range(4)]
-        for writer in writers:
-            writer.start()
-        try:
-            reads = wrk("GET balance while 4 clients write, state file", f"{base}/api/v1/balance", args,
-                        {"Authorization": key}, pid=process.pid)
-        finally:
-            stop.set()
-            for writer in writers:
-                writer.join()
+        reads = reads_while_writing(port, key, args, "state file", process.pid)
         results.append(reads)
         metrics["durable_get_p99_ms"] = reads.p99_ms
         log = state_file.with_name(state_file.name + ".log")
