@@ -48,8 +48,10 @@ FSYNC_MODES = ("always", "batch", "off")
 # batch: a write waits at most this long for others to share its fsync (or this many).
 BATCH_WINDOW_S = 0.002
 BATCH_RECORDS = 256
-# Compact once the log is this large and at least as large as the last snapshot.
-COMPACT_MIN_BYTES = 16 * 1024 * 1024
+# Compact once the log is this large and at least a quarter of the last snapshot: a
+# record replays in tens of microseconds, so a restart replays at most about a second.
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
+COMPACT_SNAPSHOT_SHARE = 4
 # Control-plane writes that replace the whole domain: a snapshot, not a record.
 SNAPSHOT_POINTS = frozenset({("POST", "/_emulator/reset"), ("POST", "/_emulator/fixtures"),
                              ("PUT", "/_emulator/state")})
@@ -301,7 +303,10 @@ class DurableState:
         pin_wall(0)
         if self.child is not None:
             self._reap(block=False)
-        elif self.log_bytes >= max(COMPACT_MIN_BYTES, self.snapshot_bytes) and self.broken is None:
+        elif (
+            self.log_bytes >= max(COMPACT_MIN_BYTES, self.snapshot_bytes // COMPACT_SNAPSHOT_SHARE)
+            and self.broken is None
+        ):
             self.compact()
 
     def fault_pick(self, api: str, method: str, template: str | None) -> None:

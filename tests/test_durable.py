@@ -397,3 +397,27 @@ def test_a_bad_fsync_mode_stops_start_up() -> None:
     assert result.stderr.strip().splitlines() == [
         "emulator: error: fsync must be always, batch or off, got 'sometimes'"
     ]
+
+
+def test_compaction_folds_the_log_into_the_snapshot_while_writes_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(durable_mod, "COMPACT_MIN_BYTES", 3000)
+    monkeypatch.setattr(durable_mod, "COMPACT_SNAPSHOT_SHARE", 10**9)  # the minimum decides
+    path = tmp_path / "state.json"
+    with durable_emulator(path, clock_frozen=True) as d:
+        for _ in range(60):
+            assert otp_order(d.client).status_code == 201
+        assert d.durable.compactions >= 2
+        with d.emu.lock:
+            if d.durable.child is not None:
+                d.durable._reap(block=True)
+        assert log_of(path).stat().st_size < d.durable.written  # older records folded away
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.log"]
+        expected = state_mod.export(d.emu)
+        copy = tmp_path / "copy"
+        copy.mkdir()
+        shutil.copy(path, copy / "state.json")
+        shutil.copy(log_of(path), log_of(copy / "state.json"))
+    with durable_emulator(copy / "state.json", clock_frozen=True) as restarted:
+        assert state_mod.export(restarted.emu) == expected
