@@ -36,6 +36,8 @@ ENV EMULATOR_HOST=0.0.0.0 \
     EMULATOR_PORT=8080
 # The one switch for durable state: a file on the /data volume, so state survives a
 # restart. Memory only (every start from the fixtures): `-e EMULATOR_STATE_FILE=`.
+# On by default: each write appends one log record (EMULATOR_FSYNC defaults to off:
+# handed to the OS, survives kill -9 and container restarts; docs/durability.md).
 ENV EMULATOR_STATE_FILE=/data/state.json
 
 USER emulator

@@ -8,6 +8,7 @@ Run with `make bench`. The server under test is pinned to core 0, wrk to core 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -218,6 +220,174 @@ def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
     return own, starlette
 
 
+def state_document(port: int) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/_emulator/state")
+    raw = conn.getresponse().read()
+    conn.close()
+    return raw
+
+
+def put_state(port: int, raw: bytes) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("PUT", "/_emulator/state", body=raw, headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 200, response.status
+
+
+def write_until(port: int, authorization: str, stop: threading.Event) -> None:
+    """POST OTP orders on one connection until `stop` is set."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    raw = json.dumps(OTP_ORDER)
+    headers = {"Content-Type": "application/json", "Authorization": authorization}
+    while not stop.is_set():
+        conn.request("POST", "/api/v1/otp/orders", body=raw, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+    conn.close()
+
+
+def reads_while_writing(port: int, key: str, args: argparse.Namespace, what: str, pid: int) -> Result:
+    """wrk GET balance while 4 clients POST OTP orders in a loop."""
+    stop = threading.Event()
+    writers = [threading.Thread(target=write_until, args=(port, key, stop)) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    try:
+        return wrk(f"GET balance while 4 clients write, {what}", f"http://127.0.0.1:{port}/api/v1/balance",
+                   args, {"Authorization": key}, pid=pid)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+
+
+def durability(args: argparse.Namespace, fixtures: Path, demo_key: str, tmp: Path,
+               results: list[Result], extra: dict[str, str], metrics: dict[str, float]) -> None:
+    """Issue 14: POST OTP order with the state file (the image's and the CLI's defaults:
+    --fsync off) against the same without, at 20,000 and 100,000 orders in state; GET
+    p99 while writes run; restart with >= 100,000 orders; compaction's stall in-process."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    docs: dict[str, bytes] = {}
+    rps: dict[str, float] = {}
+    with server(emulator_command(port, fixtures)) as process:
+        wait_until_ok(port, "/api/v1/balance", demo_key)
+        _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
+        key = f"Bearer {account['apiKey']}"  # type: ignore[index]
+        for size, more in (("20,000", 20_000), ("100,000", 80_000)):
+            fill(port, "/api/v1/otp/orders", OTP_ORDER, key, more)
+            docs[size] = state_document(port)
+            result = wrk(f"POST OTP order, {size} orders in state, no state file",
+                         f"{base}/api/v1/otp/orders", args, {"Authorization": key}, body=OTP_ORDER,
+                         pid=process.pid)
+            results.append(result)
+            rps[f"memory {size}"] = result.rps
+        results.append(reads_while_writing(port, key, args, "no state file", process.pid))
+    state_file = tmp / "durable" / "state.json"
+    state_file.parent.mkdir()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = emulator_command(port, fixtures) + ["--state-file", str(state_file)]
+    # It ends killed (-9), so server() finds no process group left to stop.
+    with contextlib.suppress(ProcessLookupError), server(command) as process:
+        wait_until_ok(port, "/api/v1/balance", demo_key)
+        for size in ("20,000", "100,000"):
+            put_state(port, docs[size])
+            result = wrk(f"POST OTP order, {size} orders in state, state file", f"{base}/api/v1/otp/orders",
+                         args, {"Authorization": key}, body=OTP_ORDER, pid=process.pid)
+            results.append(result)
+            rps[f"disk {size}"] = result.rps
+        reads = reads_while_writing(port, key, args, "state file", process.pid)
+        results.append(reads)
+        metrics["durable_get_p99_ms"] = reads.p99_ms
+        log = state_file.with_name(state_file.name + ".log")
+        extra["state file after the writes"] = (
+            f"snapshot {state_file.stat().st_size / 1e6:.1f} MB, log {log.stat().st_size / 1e6:.1f} MB"
+        )
+        os.killpg(process.pid, signal.SIGKILL)  # kill -9: the next start replays the log
+        process.wait()
+    for how in ("after kill -9 (snapshot + log replay)", "after a clean stop (snapshot only)"):
+        port = free_port()
+        command = emulator_command(port, fixtures) + ["--state-file", str(state_file)]
+        with server(command) as process:
+            restart_s = wait_until_ok(port, "/api/v1/balance", account["apiKey"])  # type: ignore[index]
+        extra[f"restart with >= 100,000 orders {how}: first authenticated 200"] = f"{restart_s:.3f} s"
+        metrics["restart_s"] = max(metrics.get("restart_s", 0.0), restart_s)
+    for size in ("20,000", "100,000"):
+        metrics[f"durable_ratio {size}"] = rps[f"disk {size}"] / (rps[f"memory {size}"] or 1.0)
+    stall_ms, export_ms = compaction_stall_ms(tmp)
+    metrics["compaction_stall_ms"] = stall_ms
+    extra["compaction with 100,000 orders"] = (
+        f"requests stall {stall_ms:.1f} ms (fork); the child's export alone takes {export_ms:.0f} ms"
+    )
+
+
+def compaction_stall_ms(tmp: Path, orders: int = 100_000) -> tuple[float, float]:
+    """In-process: the time compaction holds the emulator lock (the fork) with `orders` OTP
+    orders in state, and what a synchronous export of the same state would take."""
+    from emulator import state as state_mod
+    from emulator.app import create_app
+    from emulator.config import Config
+    from emulator.durable import open_state_file
+    from emulator.runtime import Emulator
+
+    emu = Emulator(Config(seed=1, fixtures=bench_fixtures(tmp)))
+    app = create_app(emulator=emu)
+    backend = emu.xd247
+    account, _ = backend.create_account(10**11)
+    now = emu.clock.now_us()
+    for _ in range(orders):
+        backend.create_otp_order(account, OTP_SERVICE, OTP_OPTION, now)
+    folder = tmp / "stall"
+    folder.mkdir()
+    durable = open_state_file(folder / "state.json", emu, app)
+    started = time.perf_counter()
+    with emu.lock:
+        state_mod.dumps(emu)
+    export_ms = (time.perf_counter() - started) * 1000
+    with emu.lock:
+        started = time.perf_counter()
+        durable.compact()
+        stall_ms = (time.perf_counter() - started) * 1000
+    durable.close()
+    return stall_ms, export_ms
+
+
+def durability_verdict(metrics: dict[str, float]) -> str:
+    ratio20, ratio100 = metrics["durable_ratio 20,000"], metrics["durable_ratio 100,000"]
+    checks = [
+        ("POST with state file >= 0.8 × without, 20,000 orders", ratio20, 0.8, ">="),
+        ("POST with state file >= 0.8 × without, 100,000 orders", ratio100, 0.8, ">="),
+        ("no downward trend (ratio at 100,000 / ratio at 20,000 >= 0.9)", ratio100 / (ratio20 or 1), 0.9,
+         ">="),
+        ("GET p99 while writes run, state file, 32 connections <= 5 ms", metrics["durable_get_p99_ms"], 5.0,
+         "<="),
+        ("restart with 100,000 orders to first authenticated 200 <= 2 s", metrics["restart_s"], 2.0, "<="),
+        ("compaction stall with 100,000 orders <= 5 ms", metrics["compaction_stall_ms"], 5.0, "<="),
+    ]
+    lines = ["## Durable state targets in this run", "", "| target | this run | met |", "|---|---:|---|"]
+    for name, value, bound, op in checks:
+        met = value >= bound if op == ">=" else value <= bound
+        lines.append(f"| {name} | {value:.2f} | {'yes' if met else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_durability(args: argparse.Namespace) -> str:
+    """`bench/run.py --only durability`: that scenario alone."""
+    results: list[Result] = []
+    extra: dict[str, str] = {}
+    metrics: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        fixtures = bench_fixtures(Path(tmp_dir))
+        demo_key = json.loads(fixtures.read_text())["247xd"]["accounts"][0]["keys"][0]["key"]
+        durability(args, fixtures, demo_key, Path(tmp_dir), results, extra, metrics)
+    return report(results, extra, args) + "\n" + durability_verdict(metrics)
+
+
 def run(args: argparse.Namespace) -> str:
     results: list[Result] = []
     extra: dict[str, str] = {}
@@ -288,10 +458,13 @@ def run(args: argparse.Namespace) -> str:
             f"{starlette:.3f} ms with Starlette's TestClient"
         )
 
+        durability(args, fixtures, demo_key, Path(tmp_dir), results, extra, metrics)
+
         if args.peers:
             results.extend(peers(args, demo_key))
 
-    return report(results, extra, args) + "\n" + verdict(results, metrics)
+    return (report(results, extra, args) + "\n" + verdict(results, metrics) + "\n"
+            + durability_verdict(metrics))
 
 
 def peers(args: argparse.Namespace, key: str) -> list[Result]:
@@ -370,10 +543,11 @@ def main() -> None:
     parser.add_argument("--peers", action=argparse.BooleanOptionalAction,
                         default=shutil.which("node") is not None)
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
+    parser.add_argument("--only", choices=["durability"], help="run one scenario alone")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
-    table = run(args)
+    table = run_durability(args) if args.only == "durability" else run(args)
     command = " ".join(["python bench/run.py", *sys.argv[1:]])
     header_file = BENCH / "RESULTS.header.md"
     header = header_file.read_text("utf-8") if header_file.exists() else ""

@@ -14,9 +14,9 @@ from emulator.config import Config
 from emulator.control import routes as control
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
+from emulator.durable import PersistControlWrites
 from emulator.guard import ControlGuard, HostGuard, HostPolicy
 from emulator.runtime import Domain, Emulator
-from emulator.state import PersistControlWrites
 from emulator.ui import routes as ui
 
 
@@ -45,7 +45,7 @@ class Pipelines:
                 emu.lock,
                 domain.faults,
                 emu.journal,
-                emu.commit,
+                emu.write_log,
             )
             for api in APIS
         )

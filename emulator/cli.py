@@ -57,8 +57,13 @@ def build_parser() -> _Parser:
     )
     serve.add_argument(
         "--state-file", dest="state_file", metavar="PATH",
-        help="keep the state in PATH, written before every write is answered; loaded at start-up, "
-        "created from the fixtures when missing (env EMULATOR_STATE_FILE)",
+        help="keep the state in PATH and its log PATH.log, each write recorded before it is answered; "
+        "loaded at start-up, created from the fixtures when missing (env EMULATOR_STATE_FILE)",
+    )
+    serve.add_argument(
+        "--fsync", metavar="MODE",
+        help="always|batch|off: when a recorded write is flushed to disk; off (the default) hands it to "
+        "the OS, which survives kill -9 (env EMULATOR_FSYNC; docs/durability.md)",
     )
     serve.add_argument(
         "--allowed-hosts", dest="allowed_hosts", metavar="HOSTS",
@@ -128,15 +133,15 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.runtime import Emulator
 
     emulator = Emulator(config, fixtures)
+    app = create_app(emulator=emulator)
+    durable = None
     if config.state_file is not None:
-        from emulator import state as state_mod
-        from emulator.apis import FAULT_TARGETS
+        from emulator import durable as durable_mod
 
         try:
-            state_mod.open_state_file(config.state_file, emulator, FAULT_TARGETS)
-        except state_mod.StateFileError as exc:
+            durable = durable_mod.open_state_file(config.state_file, emulator, app, config.fsync)
+        except durable_mod.StateFileError as exc:
             fail(str(exc))
-    app = create_app(emulator=emulator)
     try:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -167,7 +172,14 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
-    server = uvicorn.Server(
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # Here, not after run(): uvicorn re-raises SIGTERM/SIGINT once serving ends.
+            if durable is not None:
+                durable.close()  # one last snapshot: the next start replays nothing
+
+    server = Server(
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)

@@ -33,7 +33,8 @@ class Config:
     log_level: str = "info"
     log_format: str = "text"  # text | json (one JSON object per line, for CI)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
-    state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
+    state_file: Path | None = None  # durable state (emulator/durable.py); None: memory only
+    fsync: str = "off"  # always | batch | off: docs/durability.md
     # Host names served besides the defaults (emulator/guard.py); "*" serves any Host.
     allowed_hosts: tuple[str, ...] = ()
     control_token: str | None = None  # when set, the control plane and dashboard need it
@@ -78,6 +79,13 @@ def _flag(text: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ConfigError(f"clock frozen must be true or false, got {text!r}")
+
+
+def _fsync(text: str) -> str:
+    mode = text.lower()
+    if mode not in ("always", "batch", "off"):
+        raise ConfigError(f"fsync must be always, batch or off, got {text!r}")
+    return mode
 
 
 def _log_format(text: str) -> str:
@@ -126,6 +134,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "state_file": ("EMULATOR_STATE_FILE", _path),
     "allowed_hosts": ("EMULATOR_ALLOWED_HOSTS", _hosts),
     "control_token": ("EMULATOR_CONTROL_TOKEN", _token),
+    "fsync": ("EMULATOR_FSYNC", _fsync),
 }
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from emulator import fixtures as fixtures_mod
 from emulator.config import Config
 from emulator.core.clock import LATEST_US, Clock
+from emulator.core.durability import WriteLog
 from emulator.core.events import RESET, Event, EventLog
 from emulator.core.faults import FaultRegistry
 from emulator.core.ids import IdSource
@@ -50,9 +51,9 @@ class Emulator:
         # Guards every read-modify-write of state: requests served from other threads
         # (test clients, the control plane) never interleave inside one.
         self.lock = threading.Lock()
-        # Runs (lock held) after every acknowledged write, before its response: the state
-        # file's hook (emulator/state.py), None without one, so nothing touches the disk.
-        self.after_write: Callable[[], None] | None = None
+        # The state file's write-ahead log (emulator/durable.py): every write is recorded
+        # there before it is applied. None without a state file: nothing touches the disk.
+        self.write_log: WriteLog | None = None
         # Told (lock held) whenever a new domain is put in use: the app rebuilds its
         # request pipelines on it.
         self._listeners: list[Callable[[Domain], None]] = []
@@ -112,6 +113,13 @@ class Emulator:
         for listener in self._listeners:
             listener(domain)
 
+    def use_write_log(self, log: WriteLog | None) -> None:
+        """Route every write through `log` (the state file's): the pipelines are rebuilt on
+        it, the domain stays as it is. The caller holds the lock."""
+        self.write_log = log
+        for listener in self._listeners:
+            listener(self.domain)
+
     def advance_until(self, until: str, max_us: int = 0, account: Account | None = None) -> list[Event]:
         """Move the emulator clock (or `account`'s own) to the next natural move and apply
         it (`until="next"`), or repeatedly so until none is due within `max_us` of the
@@ -145,11 +153,6 @@ class Emulator:
                 for backend, scope in scopes:
                     backend.settle_until(max(due, now), scope)  # type: ignore[arg-type]
         return sorted(fired, key=lambda event: event[1])
-
-    def commit(self) -> None:
-        """Make the write just made durable (lock held); a no-op without a state file."""
-        if self.after_write is not None:
-            self.after_write()
 
     def reset(self) -> None:
         """The fixtures' state again: fixed keys, fresh clock, same seed; faults and the

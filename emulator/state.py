@@ -4,21 +4,15 @@
 read a document with `parse()`, which builds new objects and touches nothing live, then
 `Emulator.install` swaps them in: all or nothing. The journal is not part of the state.
 
-Durability (`--state-file PATH`): after every acknowledged write (an API request other
-than GET answered below 400, a control-plane request other than GET/HEAD answered below
-400) and before its response is sent, the whole document is written to PATH.tmp, flushed
-to disk, renamed over PATH and the directory flushed. A crash leaves either the old or
-the new document, never a torn one. Clock time passing is not a write: a running clock is
-saved with the wall-clock instant it was read at and runs on at the same offset.
+The state file (`--state-file PATH`) is such a document plus a write-ahead log of the
+commands applied since: emulator/durable.py, docs/durability.md.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,7 +22,6 @@ from emulator.core.clock import Clock
 from emulator.core.errors import FieldError
 from emulator.core.faults import Fault, FaultRegistry, FaultTarget
 from emulator.core.ids import IdSource, set_random_state
-from emulator.core.types import ASGIApp, Message, Receive, Scope, Send
 from emulator.runtime import Domain, Emulator
 from emulator.usdtlowfee import snapshot as usdtlowfee_state
 from emulator.xd247 import snapshot as xd247_state
@@ -140,121 +133,3 @@ def load(raw: bytes, emu: Emulator, targets: Sequence[FaultTarget]) -> None:
     domain = parse(doc, targets)
     with emu.lock:
         emu.install(domain, "state")
-
-
-# --- the state file -------------------------------------------------------------------
-
-
-class StateFileError(Exception):
-    """The state file cannot be used; start-up stops with this one-line message."""
-
-
-class StateFile:
-    """PATH holds the last acknowledged state; PATH.tmp is the one being written."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
-        self.directory = path.parent if str(path.parent) else Path(".")
-
-    def read(self) -> bytes | None:
-        """The file's bytes; None when there is none."""
-        try:
-            return self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StateFileError(f"cannot read state file {self.path}: {exc.strerror}") from None
-
-    def write(self, data: bytes) -> None:
-        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(self.tmp, self.path)
-        # The rename itself is durable once the directory is.
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def open_state_file(path: Path, emu: Emulator, targets: Sequence[FaultTarget]) -> StateFile:
-    """Load PATH into the emulator (or create it from the current state when there is
-    none) and make every later write durable there. A file that cannot be read or used
-    stops start-up (StateFileError) and is left as it is."""
-    state_file = StateFile(path)
-    raw = state_file.read()
-    if raw is not None:
-        try:
-            load(raw, emu, targets)
-        except StateError as exc:
-            message = " ".join(str(exc).split())  # one line, whatever the parser said
-            raise StateFileError(f"state file {path} is not a usable state document: {message}") from None
-    else:
-        try:
-            with emu.lock:
-                state_file.write(dumps(emu))
-        except OSError as exc:
-            raise StateFileError(f"cannot write state file {path}: {exc.strerror}") from None
-
-    def persist() -> None:  # called with the emulator lock held
-        state_file.write(dumps(emu))
-
-    with emu.lock:
-        emu.after_write = persist
-    return state_file
-
-
-class PersistControlWrites:
-    """ASGI middleware around the control plane: after a write it acknowledges (any method
-    but GET/HEAD, status below 400) and before the response starts, the emulator's
-    `after_write` runs. Without a state file it is one attribute check per request."""
-
-    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
-        self.app = app
-        self.emulator = emulator
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        emu = self.emulator
-        if scope["type"] != "http" or emu.after_write is None or scope["method"] in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        failed = False
-
-        async def persist_then_send(message: Message) -> None:
-            nonlocal failed
-            if message["type"] == "http.response.start" and message["status"] < 400:
-                hook = emu.after_write
-                try:
-                    if hook is not None:
-                        with emu.lock:
-                            hook()
-                except OSError:
-                    log.exception("cannot write the state file")
-                    failed = True
-                    body = orjson.dumps(
-                        {"error": {"code": "INTERNAL_ERROR", "message": "cannot write the state file"}}
-                    )
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": 500,
-                            "headers": [
-                                (b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                            ],
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": body})
-                    return
-            elif failed:
-                return  # the original body of a response replaced by the 500
-            await send(message)
-
-        await self.app(scope, receive, persist_then_send)

@@ -24,8 +24,20 @@ _HIGHEST = datetime.max.replace(tzinfo=UTC)
 LATEST_US = (datetime(9000, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 
 
+# Durable state pins the wall clock to a write's recorded instant while it is applied,
+# live and on replay, so that the write sees the same instant both times (emulator/durable.py).
+_pinned = 0
+
+
 def wall_us() -> int:
-    return time.time_ns() // 1000
+    return _pinned or time.time_ns() // 1000
+
+
+def pin_wall(us: int) -> None:
+    """Every clock reads `us` as the wall-clock instant until `pin_wall(0)`. Only durable
+    state calls it, with the emulator lock held."""
+    global _pinned
+    _pinned = us
 
 
 class ClockError(ValueError):
@@ -46,7 +58,7 @@ class Clock:
         frozen = self._frozen_at
         if frozen is not None:
             return frozen
-        return time.time_ns() // 1000 + self._offset
+        return (_pinned or time.time_ns() // 1000) + self._offset
 
     @property
     def frozen(self) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
+from .durability import NotDurable, WriteLog
 from .errors import ApiError, FieldError
 from .faults import Fault, FaultRegistry, drop_connection
 from .http import (
@@ -59,7 +60,7 @@ class Pipeline:
     """One API under its prefix. Everything it uses comes through the constructor."""
 
     __slots__ = (
-        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "commit", "_limit_header"
+        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "log", "_limit_header"
     )
 
     def __init__(
@@ -71,7 +72,7 @@ class Pipeline:
         lock: threading.Lock,
         faults: FaultRegistry,
         journal: Journal,
-        commit: Callable[[], None],
+        log: WriteLog | None,
     ) -> None:
         self.dialect = dialect
         self.router = router
@@ -80,9 +81,10 @@ class Pipeline:
         self.lock = lock
         self.faults = faults
         self.journal = journal
-        # Runs (lock held) after every acknowledged write, before its response: durable
-        # before it is acknowledged (the state file), a no-op without one.
-        self.commit = commit
+        # The state file's write-ahead log (emulator/durable.py), None without one: each
+        # write is recorded before it is applied, so a write that cannot be recorded
+        # changes nothing and answers the API's 5xx.
+        self.log = log
         self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
 
     def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
@@ -139,16 +141,26 @@ class Pipeline:
                 body = parse_json_object(raw)
             except BodyError as exc:
                 error = dialect.bad_request(str(exc))
+        durable = self.log
+        ticket = 0
         if error is None and route is not None and found is not None:
             try:
                 with self.lock:
-                    now = clock_of(account, self.backend.clock).now_us()
-                    call = Call(account, found[1], now, body, scope["query_string"])
-                    status, data = route.handler(self.backend, call)
-                    if scope["method"] != "GET":
-                        self.commit()
+                    if durable is not None and scope["method"] != "GET":
+                        ticket = durable.before_write(
+                            dialect.name, account.id, scope["method"], path, scope["query_string"], body
+                        )
+                    try:
+                        now = clock_of(account, self.backend.clock).now_us()
+                        call = Call(account, found[1], now, body, scope["query_string"])
+                        status, data = route.handler(self.backend, call)
+                    finally:
+                        if ticket:
+                            durable.after_write()  # type: ignore[union-attr]
                 if data is not None:
                     payload = dialect.render_ok(data)
+            except NotDurable:
+                error = dialect.internal_error()  # said once on stderr by the log
             except ApiError as exc:
                 error = exc
             except FieldError as exc:
@@ -162,6 +174,8 @@ class Pipeline:
             extra = error.headers
             if not read and self.journal.size:
                 raw = await read_body_quietly(receive)
+        if ticket and durable.syncing:  # type: ignore[union-attr]
+            await durable.acknowledged(ticket)  # type: ignore[union-attr]
         withheld: tuple[int | None, bytes] | None = None
         if fault is not None and fault.phase == "after":
             # Served and committed above; now the client gets the fault instead of the answer.
@@ -235,13 +249,17 @@ class Pipeline:
     async def _draw(self, scope: Scope, found: Match | None) -> Fault | None:
         """The fault this request draws, if any; a "before" latency is waited out here. With a
         fault naming an account in force, the key is resolved first (a request without a
-        valid key has no account, so never matches one)."""
+        valid key has no account, so never matches one). The draw is logged for the state
+        file: it moves the faults' random source and counts."""
+        template = template_of(found)
         with self.lock:
             account_id = None
             if self.faults.by_account:
                 account = self.caller(scope)[0]
                 account_id = None if account is None else account.id
-            fault = self.faults.pick(self.dialect.name, scope["method"], template_of(found), account_id)
+            if self.log is not None:
+                self.log.fault_pick(self.dialect.name, scope["method"], template, account_id)
+            fault = self.faults.pick(self.dialect.name, scope["method"], template, account_id)
         if fault is not None and fault.latency_ms and fault.phase == "before":
             await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
         return fault

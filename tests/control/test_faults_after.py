@@ -59,13 +59,39 @@ def test_an_after_fault_on_an_otp_order_creates_it_and_debits_the_coins_while_th
     assert client.get("/_emulator/faults").json()["faults"][0]["injected"] == 1
 
 
-def test_an_after_fault_runs_the_commit_hook(emu: Emulator) -> None:
-    commits: list[int] = []
-    emu.after_write = lambda: commits.append(len(emu.xd247.orders))
+class RecordingLog:
+    """A write log that records what the pipeline tells it (the state file's interface)."""
+
+    syncing = False
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.written: list[tuple[str, str]] = []
+        self.applied: list[int] = []
+
+    def before_write(self, api: str, account_id: str, method: str, path: str, query: bytes, body: Any) -> int:
+        self.written.append((method, path))
+        return len(self.written)
+
+    def after_write(self) -> None:
+        self.applied.append(len(self.emu.xd247.orders))
+
+    def fault_pick(self, api: str, method: str, template: str | None, account_id: str | None = None) -> None:
+        pass
+
+    async def acknowledged(self, ticket: int) -> None:
+        pass
+
+
+def test_an_after_fault_is_recorded_for_the_state_file_before_the_answer_is_replaced(emu: Emulator) -> None:
+    log = RecordingLog(emu)
     with TestClient(create_app(emulator=emu)) as client:
         add(client, api="247xd", path="/otp/orders", method="POST", status=503, phase="after")
+        with emu.lock:
+            emu.use_write_log(log)  # after the control-plane call: this log takes API writes only
         assert client.post("/api/v1/otp/orders", headers=H, json=OTP).status_code == 503
-    assert commits[-1] == 1  # recorded (the state file) before the answer was replaced
+    assert log.written == [("POST", "/otp/orders")]
+    assert log.applied == [1]  # recorded and applied before the client was told 503
 
 
 def test_a_dropped_after_answer_still_creates_the_order_in_process(emu: Emulator) -> None:
