@@ -60,6 +60,11 @@ def build_parser() -> _Parser:
         help="keep the state in PATH, written before every write is answered; loaded at start-up, "
         "created from the fixtures when missing (env EMULATOR_STATE_FILE)",
     )
+    serve.add_argument(
+        "--max-state-body", dest="max_state_body", metavar="SIZE",
+        help="the largest PUT /_emulator/state body, in bytes or with K, M, G "
+        "(default 256M; env EMULATOR_MAX_STATE_BODY)",
+    )
     commands.add_parser(
         "fixtures", help="print the default fixtures document: edit a copy, start with --fixtures PATH"
     )

@@ -33,6 +33,8 @@ class Config:
     log_format: str = "text"  # text | json (one JSON object per line, for CI)
     journal_size: int = 1000  # requests the journal keeps; 0 turns it off
     state_file: Path | None = None  # durable state (emulator/state.py); None: memory only
+    # The largest PUT /_emulator/state body: 100,000 orders export to 35-52 MB (docs/state.md).
+    max_state_body: int = 256 * 1024 * 1024
 
 
 # setting name -> (environment variable, parser)
@@ -44,6 +46,26 @@ def _int(name: str, low: int, high: int) -> Callable[[str], int]:
             raise ConfigError(f"{name} must be an integer, got {text!r}") from None
         if not low <= value <= high:
             raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+
+
+def _size(name: str, low: int, high: int) -> Callable[[str], int]:
+    """Bytes, or with a binary unit: 64M, 64MiB, 1G (1 M = 1024 KiB)."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        digits = stripped.rstrip("kKmMgGiIbB")
+        unit = _UNITS.get(stripped[len(digits) :].lower())
+        if not digits.isdecimal() or not digits.isascii() or unit is None:
+            raise ConfigError(f"{name} must be a size in bytes (or with K, M, G: 64M), got {text!r}")
+        value = int(digits) * unit
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high} bytes, got {value}")
         return value
 
     return parse
@@ -99,6 +121,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "log_format": ("EMULATOR_LOG_FORMAT", _log_format),
     "journal_size": ("EMULATOR_JOURNAL_SIZE", _int("journal size", 0, 1_000_000)),
     "state_file": ("EMULATOR_STATE_FILE", _path),
+    "max_state_body": ("EMULATOR_MAX_STATE_BODY", _size("max state body", 1024, 2**40)),
 }
 
 
