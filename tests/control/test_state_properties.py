@@ -262,7 +262,7 @@ STEPS = st.lists(st.sampled_from(sorted(ACTIONS)), min_size=25, max_size=40)
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     database=None,
