@@ -401,3 +401,37 @@ def test_the_document_and_the_catalog_patch_share_their_bounds(
     if not (field == "stock" and list_name == "socialServices"):
         ok(client.patch(f"/_emulator/247xd/catalog/{item_id}", json={patched: at_bound}))
     round_trips(client)
+
+
+# --- instants ------------------------------------------------------------------------
+
+
+def test_a_key_expiry_is_as_late_as_the_document_accepts(client: TestClient) -> None:
+    account = ok(client.post("/_emulator/247xd/accounts", json={}), 201)
+    path = f"/_emulator/247xd/keys/{account['apiKey']}"
+    refused(
+        client.patch(path, json={"expiresAt": "9999-12-31T23:59:59Z"}), 400, "VALIDATION_ERROR", "expiresAt"
+    )
+    refused(
+        client.post(
+            f"/_emulator/247xd/accounts/{account['accountId']}/keys",
+            json={"expiresAt": "9000-01-01T00:00:01Z"},
+        ),
+        400,
+        "VALIDATION_ERROR",
+        "expiresAt",
+    )
+    ok(client.patch(path, json={"expiresAt": "9000-01-01T00:00:00Z"}))
+    fixtures = {
+        "247xd": {
+            "accounts": [
+                {
+                    "id": "a",
+                    "coins": 1,
+                    "keys": [{"key": "247xd_" + "a" * 40, "expiresAt": "9500-01-01T00:00:00Z"}],
+                }
+            ]
+        }
+    }
+    refused(client.post("/_emulator/fixtures", json=fixtures), 400, "VALIDATION_ERROR", "expiresAt")
+    round_trips(client)

@@ -216,7 +216,8 @@ class Driver:
         if choice < 0.75:
             self.call("DELETE", f"/_emulator/{api}/keys/{text}")
         else:
-            self.call("PATCH", f"/_emulator/{api}/keys/{text}", json={"expiresAt": "2025-01-15T11:00:00.5Z"})
+            expires = rng.choice(["2025-01-15T11:00:00.5Z", "9000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+            self.call("PATCH", f"/_emulator/{api}/keys/{text}", json={"expiresAt": expires})
 
     def fault(self, rng: random.Random) -> None:
         if rng.random() < 0.5:
