@@ -76,6 +76,11 @@ def build_parser() -> _Parser:
         help="the control plane and the dashboard need this token (Authorization: Bearer TOKEN; "
         "the dashboard: /_emulator/ui?token=TOKEN once); the APIs do not (env EMULATOR_CONTROL_TOKEN)",
     )
+    serve.add_argument(
+        "--max-state-body", dest="max_state_body", metavar="SIZE",
+        help="the largest PUT /_emulator/state body, in bytes or with K, M, G "
+        "(default 256M; env EMULATOR_MAX_STATE_BODY)",
+    )
     commands.add_parser(
         "fixtures", help="print the default fixtures document: edit a copy, start with --fixtures PATH"
     )

@@ -38,6 +38,8 @@ class Config:
     # Host names served besides the defaults (emulator/guard.py); "*" serves any Host.
     allowed_hosts: tuple[str, ...] = ()
     control_token: str | None = None  # when set, the control plane and dashboard need it
+    # The largest PUT /_emulator/state body: 100,000 orders export to 35-52 MB (docs/state.md).
+    max_state_body: int = 256 * 1024 * 1024
 
 
 # setting name -> (environment variable, parser)
@@ -49,6 +51,26 @@ def _int(name: str, low: int, high: int) -> Callable[[str], int]:
             raise ConfigError(f"{name} must be an integer, got {text!r}") from None
         if not low <= value <= high:
             raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+        return value
+
+    return parse
+
+
+_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+
+
+def _size(name: str, low: int, high: int) -> Callable[[str], int]:
+    """Bytes, or with a binary unit: 64M, 64MiB, 1G (1 M = 1024 KiB)."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        digits = stripped.rstrip("kKmMgGiIbB")
+        unit = _UNITS.get(stripped[len(digits) :].lower())
+        if not digits.isdecimal() or not digits.isascii() or unit is None:
+            raise ConfigError(f"{name} must be a size in bytes (or with K, M, G: 64M), got {text!r}")
+        value = int(digits) * unit
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high} bytes, got {value}")
         return value
 
     return parse
@@ -135,6 +157,7 @@ SETTINGS: dict[str, tuple[str, Callable[[str], object]]] = {
     "allowed_hosts": ("EMULATOR_ALLOWED_HOSTS", _hosts),
     "control_token": ("EMULATOR_CONTROL_TOKEN", _token),
     "fsync": ("EMULATOR_FSYNC", _fsync),
+    "max_state_body": ("EMULATOR_MAX_STATE_BODY", _size("max state body", 1024, 2**40)),
 }
 
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from emulator.core.auth import KeyRecord
 from emulator.core.clock import Clock, iso_ms
-from emulator.core.errors import ApiError, FieldError
+from emulator.core.errors import ApiError, FieldError, LimitError
 from emulator.core.http import MAX_BODY
 from emulator.core.statemachine import TransitionError
 from emulator.runtime import Emulator
@@ -36,6 +36,12 @@ def invalid(exc: FieldError | ValueError) -> ControlError:
     if isinstance(exc, FieldError):
         return ControlError(400, "VALIDATION_ERROR", f"{exc.field} {exc.reason}")
     return ControlError(400, "VALIDATION_ERROR", str(exc))
+
+
+def over_limit(exc: LimitError) -> ControlError:
+    """A write that would take a balance, count or id sequence past what the state
+    document accepts: 409, naming the field, nothing changed."""
+    return ControlError(409, "CONFLICT", f"{exc.field} {exc.reason}")
 
 
 def not_found(what: str) -> ControlError:
@@ -64,6 +70,8 @@ def forced(move: Callable[[], T], target: str, allowed: Callable[[str], Iterable
         raise ControlError(
             409, "CONFLICT", f"cannot move a {exc.current} order to {target}; allowed: {moves}"
         ) from None
+    except LimitError as exc:
+        raise over_limit(exc) from None
     except ValueError as exc:
         raise ControlError(400, "VALIDATION_ERROR", str(exc)) from None
 

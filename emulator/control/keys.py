@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core.auth import KeyRecord
-from emulator.core.clock import parse_iso
+from emulator.core.clock import instant_field
 from emulator.core.errors import FieldError
 
 from .common import ControlError, backend_of, body, emulator_of, invalid, json, key_view, not_found, route
@@ -26,9 +26,9 @@ def _expires_at(data: dict[str, Any]) -> int | None:
     if not isinstance(value, str):
         raise invalid(FieldError("expiresAt", "must be an ISO 8601 date-time string or null"))
     try:
-        return parse_iso(value)
-    except ValueError as exc:
-        raise invalid(FieldError("expiresAt", str(exc))) from None
+        return instant_field(data, "expiresAt", "")  # as late as the state document accepts
+    except FieldError as exc:
+        raise invalid(exc) from None
 
 
 async def create_key(request: Request) -> Response:

@@ -11,8 +11,13 @@ from emulator.apis import FAULT_TARGETS
 
 from .common import ControlError, emulator_of, json
 
-# A state document holds every order: far above the 64 KiB of an ordinary body.
-MAX_STATE_BODY = 1024 * 1024 * 1024
+
+def too_large(limit: int) -> ControlError:
+    return ControlError(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"the state document is larger than {limit} bytes (--max-state-body / EMULATOR_MAX_STATE_BODY)",
+    )
 
 
 async def state(request: Request) -> Response:
@@ -21,12 +26,18 @@ async def state(request: Request) -> Response:
         with emu.lock:
             data = state_mod.dumps(emu)
         return Response(data, media_type="application/json")
+    # A state document holds every order: far above the 64 KiB of an ordinary body, so it
+    # has its own limit (Config.max_state_body), checked before and while reading.
+    limit = emu.config.max_state_body
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdecimal() and int(declared) > limit:
+        raise too_large(limit)
     size = 0
     chunks: list[bytes] = []
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_STATE_BODY:
-            raise ControlError(400, "BAD_REQUEST", "the state document is larger than 1 GiB")
+        if size > limit:
+            raise too_large(limit)
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw:

@@ -10,12 +10,10 @@ from starlette.routing import Route
 
 from emulator.core import validate as v
 from emulator.core.clock import clock_of
-from emulator.core.errors import FieldError
-from emulator.core.events import CONTROL
-from emulator.core.validate import INT64_MAX
+from emulator.core.errors import FieldError, LimitError
 from emulator.usdtlowfee.account import Account
 from emulator.usdtlowfee.energy import ENERGY
-from emulator.usdtlowfee.fixtures import EMAIL_RE, price_table
+from emulator.usdtlowfee.fixtures import EMAIL_RE, MAX_TOTAL_SUN, price_table
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
 
 from .common import (
@@ -26,6 +24,7 @@ from .common import (
     invalid,
     json,
     not_found,
+    over_limit,
     own_clock,
     read,
     route,
@@ -68,7 +67,7 @@ def _email(data: dict[str, object]) -> str:
 
 async def create_account(request: Request) -> Response:
     data = await body(request)
-    balance = read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else 0
+    balance = read(v.integer, data, "balanceSun", low=0, high=MAX_TOTAL_SUN) if "balanceSun" in data else 0
     email = _email(data) if "email" in data else None
     disabled = read(v.boolean, data, "disabled") if "disabled" in data else False
     verified = read(v.boolean, data, "emailVerified") if "emailVerified" in data else True
@@ -77,23 +76,29 @@ async def create_account(request: Request) -> Response:
     emu = emulator_of(request)
     with emu.lock:
         clock = own_clock(emu) if own else None
-        account, key = emu.usdtlowfee.create_account(balance, email, disabled, verified, label, clock)
+        try:
+            account, key = emu.usdtlowfee.create_account(balance, email, disabled, verified, label, clock)
+        except LimitError as exc:
+            raise over_limit(LimitError("usdtlowfee." + exc.field, exc.reason)) from None
         return json({**account_view(account), "apiKey": key}, 201)
 
 
 async def patch_account(request: Request) -> Response:
     data = await body(request)
-    balance = read(v.integer, data, "balanceSun", low=0, high=INT64_MAX) if "balanceSun" in data else None
+    balance = read(v.integer, data, "balanceSun", low=0, high=MAX_TOTAL_SUN) if "balanceSun" in data else None
     disabled = read(v.boolean, data, "disabled") if "disabled" in data else None
     emu = emulator_of(request)
     with emu.lock:
         account = emu.usdtlowfee.accounts.get(request.path_params["accountId"])
         if account is None:
             raise not_found("account")
-        account.settle(clock_of(account, emu.usdtlowfee.clock).now_us())
-        if balance is not None and balance != account.balance_sun:
-            account.balance_sun = balance  # the available balance; frozen stays with its orders
-            account.balance_changed(clock_of(account, emu.usdtlowfee.clock).now_us(), CONTROL)
+        if balance is not None:
+            try:
+                emu.usdtlowfee.set_balance(account, balance)
+            except LimitError as exc:
+                raise over_limit(exc) from None
+        else:
+            account.settle(clock_of(account, emu.usdtlowfee.clock).now_us())
         if disabled is not None:
             account.disabled = disabled
         return json(account_view(account))

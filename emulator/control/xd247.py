@@ -7,11 +7,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.core import validate as v
-from emulator.core.clock import clock_of
-from emulator.core.errors import FieldError
-from emulator.core.events import CONTROL
+from emulator.core.errors import FieldError, LimitError
 from emulator.core.money import coins, to_hundredths
 from emulator.xd247.account import Account
+from emulator.xd247.fixtures import MAX_COINS, MAX_ITEM_PRICE, MAX_STOCK
 
 from .common import (
     account_reads,
@@ -21,16 +20,12 @@ from .common import (
     invalid,
     json,
     not_found,
+    over_limit,
     own_clock,
     read,
     route,
     wants_own_clock,
 )
-
-# Catalog prices and stock the control plane sets: bounded so that an order's price stays
-# an int64 of hundredths (social: pricePer1000 × quantity / 1000).
-MAX_ITEM_PRICE = 100_000_000_00  # 100,000,000 coins
-MAX_STOCK = 1_000_000_000
 
 
 def account_view(account: Account) -> dict[str, object]:
@@ -48,9 +43,12 @@ list_accounts, get_account = account_reads(lambda emu: emu.xd247, lambda _, acco
 
 def _coins(data: dict[str, object]) -> int:
     try:
-        return to_hundredths(data["coins"])
+        amount = to_hundredths(data["coins"])
     except ValueError as exc:
         raise invalid(FieldError("coins", str(exc))) from None
+    if amount > MAX_COINS:
+        raise invalid(FieldError("coins", f"must be at most {coins(MAX_COINS)}"))
+    return amount
 
 
 async def create_account(request: Request) -> Response:
@@ -76,10 +74,11 @@ async def patch_account(request: Request) -> Response:
         account = emu.xd247.accounts.get(request.path_params["accountId"])
         if account is None:
             raise not_found("account")
-        if amount is not None and amount != account.coins:
-            change = amount - account.coins
-            account.coins = amount
-            emu.xd247.coins_changed(account, change, clock_of(account, emu.clock).now_us(), CONTROL)
+        if amount is not None:
+            try:
+                emu.xd247.set_coins(account, amount)
+            except LimitError as exc:
+                raise over_limit(exc) from None
         if banned is not None:
             account.banned = banned
         return json(account_view(account))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from . import validate
-from .clock import Clock, clock_of, instant_field, iso_us, parse_iso
+from .clock import Clock, clock_of, instant_field, iso_us
 from .errors import FieldError
 from .types import Caller
 
@@ -102,12 +102,7 @@ def key_specs(obj: dict[str, Any], path: str, pattern: re.Pattern[str], shape: s
         key = validate.string(raw, "key", where)
         if pattern.fullmatch(key) is None:
             raise FieldError(where + "key", f"must be {shape}")
-        expires = None
-        if validate.optional(raw, "expiresAt"):
-            try:
-                expires = parse_iso(raw["expiresAt"])
-            except ValueError as exc:
-                raise FieldError(where + "expiresAt", str(exc)) from None
+        expires = instant_field(raw, "expiresAt", where) if validate.optional(raw, "expiresAt") else None
         revoked = validate.boolean(raw, "revoked", where) if "revoked" in raw else False
         out.append(KeySpec(key, expires, revoked))
     return out

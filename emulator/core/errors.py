@@ -27,3 +27,9 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class LimitError(FieldError):
+    """A write that would take a field past the bound the state document accepts (a
+    balance, a count, an id sequence): refused before anything changes, so that every
+    state the emulator can reach exports, imports and loads (docs/state.md, Limits)."""

@@ -7,7 +7,8 @@ import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from .errors import FieldError
+from .errors import FieldError, LimitError
+from .validate import INT64_MAX
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -199,5 +200,7 @@ class Snowflake:
         candidate = self.at(now_us)
         if candidate <= self.last:
             candidate = (self.last + 1) | 1
+        if candidate > INT64_MAX:  # only a document's lastId near 2^63 gets here
+            raise LimitError("lastId", f"is {self.last}: no int64 id is left after it")
         self.last = candidate
         return candidate

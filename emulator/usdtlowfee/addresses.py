@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import iso_s
 
+from .fixtures import MAX_USAGE_COUNT
+
 
 @dataclass(slots=True, eq=False)
 class Address:
@@ -72,5 +74,6 @@ class AddressBook:
         """An energy order to a saved address: one more use, last used now."""
         address = self.address_by_tron.get(tron_address)
         if address is not None:
-            address.usage_count += 1
+            if address.usage_count < MAX_USAGE_COUNT:  # saturates: an order is never refused for it
+                address.usage_count += 1
             address.last_used_us = at_us

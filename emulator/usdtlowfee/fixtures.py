@@ -30,6 +30,11 @@ MAX_DELAY_S = 366 * 86_400
 DEFAULT_PRICES = {1: 3_000_000, 24: 4_500_000, 72: 12_000_000, 168: 26_000_000, 336: 50_000_000,
                   720: 100_000_000}
 MAX_PRICE_SUN = 10**10  # keeps every order price far inside int64 and exact as priceTrx
+# A wallet's totalSun (balanceSun + frozenSun) is an int64: a balance is bounded together
+# with what its processing orders hold, since a failing order gives its price back.
+MAX_TOTAL_SUN = INT64_MAX
+# Saved addresses' usageCount stops counting here (an int64, as every count in the document).
+MAX_USAGE_COUNT = INT64_MAX
 DEFAULT_FAILURE = "the receiving account cannot take delegated energy"
 
 
@@ -91,7 +96,11 @@ def _addresses(raw: dict[str, Any], where: str, created_us: int) -> list[Address
                 tron_address=address_of(araw, "tronAddress", awhere),
                 label=v.string(araw, "label", awhere, max_len=64),
                 is_default=_flag(araw, "isDefault", awhere, False),
-                usage_count=v.integer(araw, "usageCount", awhere, low=0) if "usageCount" in araw else 0,
+                usage_count=(
+                    v.integer(araw, "usageCount", awhere, low=0, high=MAX_USAGE_COUNT)
+                    if "usageCount" in araw
+                    else 0
+                ),
                 last_used_us=_instant(araw, "lastUsedAt", awhere) if v.optional(araw, "lastUsedAt") else None,
                 created_us=_instant(araw, "createdAt", awhere) if "createdAt" in araw else created_us,
             )
@@ -158,7 +167,7 @@ def parse(doc: dict[str, Any], path: str = "usdtlowfee.") -> UsdtLowFeeFixtures:
                 email=email,
                 email_verified=_flag(raw, "emailVerified", where, True),
                 created_us=created,
-                balance_sun=v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX),
+                balance_sun=v.integer(raw, "balanceSun", where, low=0, high=MAX_TOTAL_SUN),
                 disabled=_flag(raw, "disabled", where, False),
                 label=v.string(raw, "label", where, max_len=200) if v.optional(raw, "label") else "",
                 keys=key_specs(raw, where, KEY_RE, KEY_SHAPE),

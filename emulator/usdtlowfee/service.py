@@ -11,7 +11,8 @@ from typing import Any
 
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
-from emulator.core.events import EventLog
+from emulator.core.errors import LimitError
+from emulator.core.events import CONTROL, EventLog
 from emulator.core.ids import IdSource
 from emulator.core.money import div_ceil
 
@@ -20,7 +21,7 @@ from .account import Account
 from .addresses import Address
 from .energy import DURATIONS, ENERGY, MAX_ENERGY, MIN_ENERGY, PRICE_UNIT_ENERGY
 from .errors import KEY_PREFIX
-from .fixtures import UsdtLowFeeFixtures
+from .fixtures import MAX_TOTAL_SUN, UsdtLowFeeFixtures
 from .format import trx_text
 from .ledger import OrderBook
 from .orders import EnergyOrder, OrderIndex
@@ -98,12 +99,13 @@ class UsdtLowFeeBackend:
         clock: Clock | None = None,
     ) -> tuple[Account, str]:
         now = (clock or self.clock).now_us()
+        user_id = self.snowflake.next(now)  # LimitError (ids exhausted) before anything changes
         account_id = "acct_" + self.ids.hex(16)
         while account_id in self.accounts:  # pragma: no cover - 64 random bits
             account_id = "acct_" + self.ids.hex(16)
         account = Account(
             id=account_id,
-            user_id=self.snowflake.next(now),
+            user_id=user_id,
             email=email or f"{account_id}@example.com",
             email_verified=email_verified,
             created_us=now,
@@ -117,6 +119,29 @@ class UsdtLowFeeBackend:
         key = self.new_key()
         self.keys.add(key, account.id)
         return account, key
+
+    def set_balance(self, account: Account, balance_sun: int) -> None:
+        """The control plane's balanceSun (the available balance; frozen stays with its
+        orders), settled to now first. LimitError when totalSun would pass int64: a
+        processing order that fails gives its frozen price back to the balance."""
+        now_us = clock_of(account, self.clock).now_us()
+        account.settle(now_us)
+        if balance_sun > MAX_TOTAL_SUN - account.frozen_sun:
+            raise LimitError(
+                "balanceSun",
+                f"must be at most {MAX_TOTAL_SUN - account.frozen_sun}: with the {account.frozen_sun} sun"
+                f" its processing orders hold (frozenSun) totalSun must stay at most {MAX_TOTAL_SUN}",
+            )
+        if balance_sun != account.balance_sun:
+            account.balance_sun = balance_sun
+            account.balance_changed(now_us, CONTROL)
+
+    def _next_id(self, now_us: int) -> int:
+        try:
+            return self.snowflake.next(now_us)
+        except LimitError as exc:
+            message = f"no id is left: the int64 id sequence is exhausted (lastId {exc.reason})"
+            raise errors.conflict(message) from None
 
     def balance(self, account: Account, now_us: int) -> dict[str, int]:
         account.settle(now_us)
@@ -145,7 +170,7 @@ class UsdtLowFeeBackend:
         if account.balance_sun < price:
             raise errors.insufficient_balance(price, account.balance_sun)
         row = self.book.add(
-            self.snowflake.next(now_us),
+            self._next_id(now_us),
             account.slot,
             tron_address,
             energy_value,
@@ -222,7 +247,7 @@ class UsdtLowFeeBackend:
     ) -> Address:
         if tron_address in account.address_by_tron:
             raise errors.conflict(f"Address {tron_address} is already saved")
-        address = Address(self.snowflake.next(now_us), account.id, tron_address, label, now_us, is_default)
+        address = Address(self._next_id(now_us), account.id, tron_address, label, now_us, is_default)
         account.add_address(address)
         return address
 

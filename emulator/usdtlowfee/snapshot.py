@@ -153,7 +153,16 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "usdtlowfee.")
     for order, target, at, reason in moves:
         order.account.move(order, target, at, reason)
     for where, account, raw in accounts:
-        account.balance_sun = v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX)
+        # What the live checks keep (UsdtLowFeeBackend.set_balance): totalSun is an int64.
+        balance = v.integer(raw, "balanceSun", where, low=0, high=INT64_MAX)
+        room = fixtures_mod.MAX_TOTAL_SUN - account.frozen_sun
+        if balance > room:
+            raise FieldError(
+                where + "balanceSun",
+                f"must be at most {max(room, 0)}: with the {account.frozen_sun} sun its processing orders"
+                f" hold (frozenSun) totalSun must stay at most {fixtures_mod.MAX_TOTAL_SUN}",
+            )
+        account.balance_sun = balance
     supplied = [a.user_id for a in backend.accounts.values()]
     supplied += [x for a in backend.accounts.values() for x in a.addresses]
     if supplied and max(supplied) > last_id:

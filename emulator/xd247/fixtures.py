@@ -14,7 +14,9 @@ from emulator.core import validate as v
 from emulator.core.auth import KeySpec, key_specs
 from emulator.core.clock import US_PER_S, seconds_to_us
 from emulator.core.errors import FieldError
+from emulator.core.money import coins as coin_number
 from emulator.core.money import to_hundredths
+from emulator.core.validate import INT64_MAX
 
 from .catalog import OtpService, PremiumService, PriceOption, SocialOption, SocialService
 from .errors import KEY_RE, KEY_SHAPE
@@ -23,6 +25,13 @@ DEFAULT_OTP_EXPIRY_S = 20 * 60  # SPEC: 20 minutes after creation (inferred defa
 # Delays and expiries are added to the clock and rendered as dates: keep them bounded.
 MAX_SECONDS = 100 * 366 * 86_400
 CREDENTIAL_FIELDS = ("email", "username", "password", "pin", "profile")
+# Coins are served as JSON numbers (doubles): up to 15 significant digits every amount of
+# hundredths is exact, so an account holds at most 9,999,999,999,999.99 coins, counting
+# what its orders could still refund (Xd247Backend.refundable).
+MAX_COINS = 10**15 - 1  # hundredths
+# Catalog prices and stock (fixtures, the state document, the control plane's PATCH).
+MAX_ITEM_PRICE = 100_000_000_00  # 100,000,000 coins, in hundredths
+MAX_STOCK = 1_000_000_000
 
 
 @dataclass(slots=True)
@@ -44,11 +53,14 @@ class Xd247Fixtures:
     magic_links: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def _coins(obj: dict[str, Any], name: str, path: str) -> int:
+def _coins(obj: dict[str, Any], name: str, path: str, high: int = MAX_COINS) -> int:
     try:
-        return to_hundredths(v.need(obj, name, path))
+        amount = to_hundredths(v.need(obj, name, path))
     except ValueError as exc:
         raise FieldError(path + name, str(exc)) from None
+    if amount > high:
+        raise FieldError(path + name, f"must be at most {coin_number(high)}")
+    return amount
 
 
 def _seconds(obj: dict[str, Any], name: str, path: str, default: float | None) -> int | None:
@@ -122,8 +134,8 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
             PriceOption(
                 id=v.uuid_string(o, "id", ow),
                 name=v.string(o, "name", ow),
-                price=_coins(o, "price", ow),
-                stock=v.integer(o, "stock", ow, low=0),
+                price=_coins(o, "price", ow, MAX_ITEM_PRICE),
+                stock=v.integer(o, "stock", ow, low=0, high=MAX_STOCK),
                 sms_delay_us=_seconds(o, "smsDelaySeconds", ow, 30),
                 phone_pattern=_phone_pattern(o, ow),
                 service_id=service_id,
@@ -143,16 +155,16 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
         social_id = v.uuid_string(raw, "id", where)
         social_options: list[SocialOption] = []
         for ow, o in v.items(raw, "options", where):
-            low = v.integer(o, "min", ow, low=1)
-            high = v.integer(o, "max", ow, low=low)
+            low = v.integer(o, "min", ow, low=1, high=INT64_MAX)
+            high = v.integer(o, "max", ow, low=low, high=INT64_MAX)
             per_minute = None if o.get("deliveryPerMinute") is None else v.integer(
-                o, "deliveryPerMinute", ow, low=1
+                o, "deliveryPerMinute", ow, low=1, high=INT64_MAX
             )
             social_options.append(
                 SocialOption(
                     id=v.uuid_string(o, "id", ow),
                     name=v.string(o, "name", ow),
-                    price_per_1000=_coins(o, "pricePer1000", ow),
+                    price_per_1000=_coins(o, "pricePer1000", ow, MAX_ITEM_PRICE),
                     min=low,
                     max=high,
                     start_delay_us=_seconds(o, "startDelaySeconds", ow, 60) or 0,
@@ -179,9 +191,9 @@ def parse(doc: dict[str, Any], path: str = "247xd.") -> Xd247Fixtures:
             PremiumService(
                 id=v.uuid_string(raw, "id", where),
                 name=v.string(raw, "name", where),
-                price=_coins(raw, "price", where),
-                stock=v.integer(raw, "stock", where, low=0),
-                duration_days=v.integer(raw, "durationDays", where, low=1),
+                price=_coins(raw, "price", where, MAX_ITEM_PRICE),
+                stock=v.integer(raw, "stock", where, low=0, high=MAX_STOCK),
+                duration_days=v.integer(raw, "durationDays", where, low=1, high=INT64_MAX),
                 credential_fields=fields,
             )
         )

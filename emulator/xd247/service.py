@@ -13,18 +13,19 @@ from typing import Any
 
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
-from emulator.core.events import BALANCE, CREATED, FORCED, REQUEST, EventLog, Later
+from emulator.core.errors import LimitError
+from emulator.core.events import BALANCE, CONTROL, CREATED, FORCED, REQUEST, EventLog, Later
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, div_half_up
-from emulator.core.statemachine import TransitionError
+from emulator.core.statemachine import StateMachine, TransitionError
 
 from . import errors
 from .account import Account
 from .catalog import CatalogItem, PremiumService, PriceOption, SocialOption
 from .errors import KEY_PREFIX
-from .fixtures import Xd247Fixtures
+from .fixtures import MAX_COINS, Xd247Fixtures
 from .ledger import OTP_KIND, PREMIUM_KIND, SOCIAL_KIND, OrderBook, SocialDelivery
-from .orders import Order, OtpOrder, PremiumOrder, SocialOrder
+from .orders import NOT_REFUNDED, VIEWS, Order, OtpOrder, PremiumOrder, SocialOrder
 
 # An http(s) URL without ASCII whitespace, spelled out so emulator/specs/247xd.json can say
 # exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
@@ -34,6 +35,21 @@ API = "247xd"
 # A due-heap entry is one int, `due_us << ROW_BITS | order number`: a tuple would cost ~3x.
 ROW_BITS = 32
 ROW_MASK = (1 << ROW_BITS) - 1
+
+
+def _may_refund(machine: StateMachine) -> bytes:
+    """By status index: 1 where `refunded` can still be reached."""
+    reach = {"refunded"}
+    grew = True
+    while grew:
+        before = len(reach)
+        reach |= {s for s, targets in machine.table.items() if reach.intersection(targets)}
+        grew = len(reach) > before
+    return bytes(s in reach and s != "refunded" for s in machine.statuses)
+
+
+# By a row's kind, then its status index.
+MAY_REFUND = tuple(_may_refund(view.machine) for view in VIEWS)
 
 
 class Xd247Backend:
@@ -95,6 +111,33 @@ class Xd247Backend:
         key = self.new_key()
         self.keys.add(key, account.id)
         return account, key
+
+    def refundable(self, account: Account) -> int:
+        """The most the account's orders could still refund (their prices; an order whose
+        table can still reach refunded counts whole): coins plus this stay within MAX_COINS,
+        so no refund, client or forced, can take coins past what the document accepts."""
+        book = self.orders
+        kind, status, price, refunded = book.kind, book.status, book.price, book.refunded
+        return sum(
+            price[n]
+            for n in account.orders
+            if refunded[n] == NOT_REFUNDED and MAY_REFUND[kind[n]][status[n]]
+        )
+
+    def set_coins(self, account: Account, amount: int) -> None:
+        """The control plane's coins; LimitError when they and what the account's orders
+        could still refund would pass MAX_COINS."""
+        room = MAX_COINS - self.refundable(account)
+        if amount > room:
+            raise LimitError(
+                "coins",
+                f"must be at most {coins(max(room, 0))}: its orders could still refund"
+                f" {coins(MAX_COINS - room)} and coins must stay at most {coins(MAX_COINS)}",
+            )
+        if amount != account.coins:
+            change = amount - account.coins
+            account.coins = amount
+            self.coins_changed(account, change, clock_of(account, self.clock).now_us(), CONTROL)
 
     def balance(self, account: Account) -> dict[str, Any]:
         return {"coins": coins(account.coins)}

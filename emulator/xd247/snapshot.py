@@ -153,8 +153,8 @@ def _money(obj: dict[str, Any], name: str, path: str) -> int:
         amount = to_hundredths(v.need(obj, name, path))
     except ValueError as exc:
         raise FieldError(path + name, str(exc)) from None
-    if amount > INT64_MAX:
-        raise FieldError(path + name, "is too large")
+    if amount > fixtures.MAX_COINS:  # an order's price was paid from coins
+        raise FieldError(path + name, f"must be at most {coins(fixtures.MAX_COINS)}")
     return amount
 
 
@@ -177,6 +177,16 @@ def restore(doc: object, clock: Clock, ids: IdSource, path: str = "247xd.") -> X
     items = {item.id: item for item in backend.orders.catalog()}
     for n, (where, raw) in enumerate(v.objects(doc, "orders", path)):
         _restore_order(backend, items, n, where, raw)
+    # What the live checks keep (Xd247Backend.set_coins): no refund can pass MAX_COINS.
+    for where, raw in v.objects(doc, "accounts", path):
+        account = backend.accounts[raw["id"]]
+        pending = backend.refundable(account)
+        if account.coins + pending > fixtures.MAX_COINS:
+            raise FieldError(
+                where + "coins",
+                f"must be at most {coins(max(fixtures.MAX_COINS - pending, 0))}: its orders could still"
+                f" refund {coins(pending)} and coins must stay at most {coins(fixtures.MAX_COINS)}",
+            )
     return backend
 
 
