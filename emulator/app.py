@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 
 from emulator.apis import APIS
 from emulator.config import Config
+from emulator.core.access import LOGGED, AccessLog
 from emulator.control import routes as control
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
@@ -27,8 +28,9 @@ class Pipelines:
     the whole budget back; they are not part of the state document.
     """
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Emulator, access: AccessLog | None = LOGGED) -> None:
         self.emu = emu
+        self.access = access
         self.current: tuple[Pipeline, ...] = ()
         self.build(emu.domain)
         emu.on_install(self.build)
@@ -45,14 +47,19 @@ class Pipelines:
                 domain.faults,
                 emu.journal,
                 emu.commit,
+                self.access,
             )
             for api in APIS
         )
 
 
-def create_app(config: Config | None = None, emulator: Emulator | None = None) -> Starlette:
+def create_app(
+    config: Config | None = None, emulator: Emulator | None = None, access: AccessLog | None = LOGGED
+) -> Starlette:
+    """`access`: where the API's access lines go (core/access.py); the default sends them
+    through the `emulator.access` logger, `emulator serve` passes a buffered writer."""
     emu = emulator or Emulator(config)
-    pipelines = Pipelines(emu)
+    pipelines = Pipelines(emu, access)
     app = Starlette(
         routes=[*control.routes, *ui.routes],
         middleware=[

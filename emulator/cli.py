@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import logging
 import socket
@@ -96,7 +97,15 @@ def serve(args: argparse.Namespace) -> None:
             state_mod.open_state_file(config.state_file, emulator, FAULT_TARGETS)
         except state_mod.StateFileError as exc:
             fail(str(exc))
-    app = create_app(emulator=emulator)
+    from emulator.core.access import BufferedAccessLog
+
+    # The access log is info level: --log-level warning (or above) turns it off entirely.
+    access = (
+        BufferedAccessLog(sys.stderr.buffer, config.log_format)
+        if logging.getLevelName(config.log_level.upper()) <= logging.INFO
+        else None
+    )
+    app = create_app(emulator=emulator, access=access)
     try:
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -135,7 +144,13 @@ def serve(args: argparse.Namespace) -> None:
         for name in ("uvicorn", "uvicorn.error"):
             logging.getLogger(name).handlers.clear()
             logging.getLogger(name).propagate = True
-    server.run(sockets=[sock])
+    if access is not None:
+        atexit.register(access.flush)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        if access is not None:
+            access.flush()  # the lines of the last requests, once the server has stopped
 
 
 def print_fixtures() -> None:

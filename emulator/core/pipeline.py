@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
+from .access import LOGGED, AccessLog
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
@@ -34,9 +35,6 @@ from .routing import Call, Match, Route, Router, template_of
 from .types import ASGIApp, Caller, Headers, Message, Receive, Scope, Send
 
 log = logging.getLogger("emulator")
-# One line per API request at info level (emulator/logs.py formats it as text or JSON).
-access = logging.getLogger("emulator.access")
-_INFO = logging.INFO
 
 _JSON = (b"content-type", b"application/json")
 
@@ -58,7 +56,8 @@ class Pipeline:
     """One API under its prefix. Everything it uses comes through the constructor."""
 
     __slots__ = (
-        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "commit", "_limit_header"
+        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "commit", "access",
+        "_limit_header",
     )
 
     def __init__(
@@ -71,6 +70,7 @@ class Pipeline:
         faults: FaultRegistry,
         journal: Journal,
         commit: Callable[[], None],
+        access: AccessLog | None = LOGGED,
     ) -> None:
         self.dialect = dialect
         self.router = router
@@ -82,6 +82,8 @@ class Pipeline:
         # Runs (lock held) after every acknowledged write, before its response: durable
         # before it is acknowledged (the state file), a no-op without one.
         self.commit = commit
+        # One line per request (core/access.py); None: no access log at all.
+        self.access = access
         self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
 
     def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
@@ -206,8 +208,9 @@ class Pipeline:
                 at, self.dialect.name, scope, template, raw, status, payload if status is not None else None,
                 perf_counter_ns() - started, fault_id,
             )
-        if access.isEnabledFor(_INFO):  # a dict lookup when info is off: nothing is built
-            self._log(scope, status, started, fault_id)
+        access = self.access
+        if access is not None and access.enabled():  # nothing is built when it is off
+            self._log(access, scope, status, started, fault_id)
         if status is None:
             await drop_connection(receive)
 
@@ -249,7 +252,9 @@ class Pipeline:
             reset, extra, fault,
         )
 
-    def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
+    def _log(
+        self, access: AccessLog, scope: Scope, status: int | None, started: int, fault_id: str | None
+    ) -> None:
         """The request's line: the key redacted to its scheme and last 4 characters
         (`Bearer ****d0c1`), and any key in the path too."""
         redactor = self.journal.redactor
@@ -261,17 +266,8 @@ class Pipeline:
             if name == b"authorization":
                 key = redactor.credentials(value).decode("latin-1")
                 break
-        duration_ms = round((perf_counter_ns() - started) / 1_000_000, 3)
-        method = scope["method"]
-        shown = "dropped" if status is None else status
-        access.info(
-            "%s %s %s %.1fms %s",
-            method, path, shown, duration_ms, key,
-            extra={
-                "api": self.dialect.name, "method": method, "path": path, "status": status,
-                "durationMs": duration_ms, "key": key, "faultId": fault_id,
-            },
-        )
+        duration_ms = (perf_counter_ns() - started) / 1_000_000
+        access.write(self.dialect.name, scope["method"], path, status, duration_ms, key, fault_id)
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
