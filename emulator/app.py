@@ -11,8 +11,8 @@ from starlette.middleware import Middleware
 
 from emulator.apis import APIS
 from emulator.config import Config
-from emulator.core.access import LOGGED, AccessLog
 from emulator.control import routes as control
+from emulator.core.access import LOGGED, AccessLog
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
 from emulator.runtime import Domain, Emulator
