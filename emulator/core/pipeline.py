@@ -102,9 +102,14 @@ class Pipeline:
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
         found = self.router.match(path)
+        # HEAD is GET without the body (RFC 9110 9.3.2): the GET route, its faults, its
+        # rate-limit count; only the tail leaves the body out.
+        method: str = scope["method"]
+        if method == "HEAD":
+            method = "GET"
         fault: Fault | None = None
         if self.faults.active:
-            fault = await self._draw(scope, found)
+            fault = await self._draw(method, found)
             if fault is not None and (fault.status is not None or fault.drop):
                 await self._serve_fault(scope, receive, send, found, fault, started)
                 return
@@ -117,11 +122,11 @@ class Pipeline:
         with self.lock:
             at = self.backend.clock.now_us()
             account, auth_error, now, bucket = self.caller(scope)
-            route: Route | None = found[0].get(scope["method"]) if found is not None else None
+            route: Route | None = found[0].get(method) if found is not None else None
             error: ApiError | None
             if route is None:
                 remaining, reset = self.limiter.peek(bucket, now)
-                error = dialect.not_found() if found is None else dialect.method_not_allowed(list(found[0]))
+                error = dialect.not_found() if found is None else dialect.method_not_allowed(_allow(found))
             else:
                 allowed, remaining, reset = self.limiter.hit(bucket, now)
                 if auth_error is not None:
@@ -146,7 +151,7 @@ class Pipeline:
                     now = clock_of(account, self.backend.clock).now_us()
                     call = Call(account, found[1], now, body, scope["query_string"])
                     status, data = route.handler(self.backend, call)
-                    if scope["method"] != "GET":
+                    if method != "GET":
                         self.commit()
                 if data is not None:
                     payload = dialect.render_ok(data)
@@ -202,6 +207,8 @@ class Pipeline:
             if status == 204:
                 headers = headers[2:]
             await send({"type": "http.response.start", "status": status, "headers": headers})
+            if scope["method"] == "HEAD":
+                payload = b""  # the headers (Content-Length too) are GET's; the body is not sent
             await send({"type": "http.response.body", "body": payload})
         if self.journal.size:
             self.journal.record(
@@ -214,10 +221,10 @@ class Pipeline:
         if status is None:
             await drop_connection(receive)
 
-    async def _draw(self, scope: Scope, found: Match | None) -> Fault | None:
-        """The fault this request draws, if any; a latency is waited out here."""
+    async def _draw(self, method: str, found: Match | None) -> Fault | None:
+        """The fault this request draws, if any (HEAD draws GET's); a latency is waited out here."""
         with self.lock:
-            fault = self.faults.pick(self.dialect.name, scope["method"], template_of(found))
+            fault = self.faults.pick(self.dialect.name, method, template_of(found))
         if fault is not None and fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
         return fault
@@ -246,7 +253,7 @@ class Pipeline:
                 if b"retry-after" not in names:
                     extra.append((b"retry-after", str(retry_after).encode()))
             if status == 405 and found is not None and b"allow" not in names:
-                extra.append((b"allow", ", ".join(found[0]).encode()))
+                extra.append((b"allow", ", ".join(_allow(found)).encode()))
         await self._respond(
             scope, receive, send, started, at, now, template_of(found), raw, status, payload, remaining,
             reset, extra, fault,
@@ -268,6 +275,14 @@ class Pipeline:
                 break
         duration_ms = (perf_counter_ns() - started) / 1_000_000
         access.write(self.dialect.name, scope["method"], path, status, duration_ms, key, fault_id)
+
+
+def _allow(found: Match) -> list[str]:
+    """The path's methods for a 405's Allow, HEAD beside GET."""
+    methods = list(found[0])
+    if "GET" in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return methods
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
@@ -296,11 +311,17 @@ class Gateway:
                     await pipeline(scope, receive, send, path[len(prefix) :] or "/")
                     return
 
+            head = scope["method"] == "HEAD"
+
             async def dated(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
                     headers.append(date_header(self.now()))
                     message = {**message, "headers": headers}
+                elif head and message.get("body"):
+                    # Starlette's responses send GET's body to HEAD too; uvicorn would drop
+                    # it, an in-process client would not.
+                    message = {**message, "body": b""}
                 await send(message)
 
             await self.app(scope, receive, dated)
