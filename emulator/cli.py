@@ -8,9 +8,14 @@ import gc
 import logging
 import socket
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from emulator import __version__
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from emulator.core.access import BufferedAccessLog
 
 USAGE_EXIT = 2
 
@@ -133,11 +138,12 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
-    server = uvicorn.Server(
+    server = build_server(
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
-        )
+        ),
+        access,
     )
     if config.log_format == "json":
         # uvicorn's own records go through the root handler too, as JSON.
@@ -148,9 +154,26 @@ def serve(args: argparse.Namespace) -> None:
         atexit.register(access.flush)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has stopped cleanly, then re-raised it
+        raise SystemExit(130) from None
     finally:
         if access is not None:
             access.flush()  # the lines of the last requests, once the server has stopped
+
+
+def build_server(config: uvicorn.Config, access: BufferedAccessLog | None) -> uvicorn.Server:
+    """uvicorn's server, writing the access lines still buffered once it has shut down."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # Every connection is closed now: the last requests' lines are written before
+            # uvicorn re-raises the stopping signal (which ends the process at once).
+            if access is not None:
+                access.flush()
+
+    return Server(config)
 
 
 def print_fixtures() -> None:
