@@ -425,8 +425,8 @@ def verdict(results: list[Result], metrics: dict[str, float]) -> str:
         met = value >= bound if op == ">=" else value <= bound
         lines.append(f"| {name} | {value:.2f} | {'yes' if met else '**no**'} |")
     if warning is not None and warning.rps:
-        lines += ["", f"- the access log at defaults costs {1 - get / warning.rps:.0%} of GET balance's "
-                  f"req/s (defaults {get:,.0f}, at warning {warning.rps:,.0f})"]
+        lines += ["", f"- GET balance at defaults ÷ at warning (the access log's cost is 1 minus this): "
+                  f"{get / warning.rps:.2f} ({get:,.0f} and {warning.rps:,.0f} req/s)"]
     return "\n".join(lines) + "\n"
 
 
