@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from emulator.apis import APIS
 from emulator.config import Config
 from emulator.control import routes as control
+from emulator.core.access import LOGGED, AccessLog
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
 from emulator.durable import PersistControlWrites
@@ -28,8 +29,9 @@ class Pipelines:
     the whole budget back; they are not part of the state document.
     """
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Emulator, access: AccessLog | None = LOGGED) -> None:
         self.emu = emu
+        self.access = access
         self.current: tuple[Pipeline, ...] = ()
         self.build(emu.domain)
         emu.on_install(self.build)
@@ -46,14 +48,19 @@ class Pipelines:
                 domain.faults,
                 emu.journal,
                 emu.write_log,
+                self.access,
             )
             for api in APIS
         )
 
 
-def create_app(config: Config | None = None, emulator: Emulator | None = None) -> Starlette:
+def create_app(
+    config: Config | None = None, emulator: Emulator | None = None, access: AccessLog | None = LOGGED
+) -> Starlette:
+    """`access`: where the API's access lines go (core/access.py); the default sends them
+    through the `emulator.access` logger, `emulator serve` passes a buffered writer."""
     emu = emulator or Emulator(config)
-    pipelines = Pipelines(emu)
+    pipelines = Pipelines(emu, access)
     config = emu.config
     refusals = [
         (api.dialect.prefix, (403, api.dialect.render_error(api.dialect.forbidden_host()))) for api in APIS

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import logging
 import socket
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from emulator import __version__
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from emulator.core.access import BufferedAccessLog
+    from emulator.durable import DurableState
 
 USAGE_EXIT = 2
 
@@ -138,7 +145,15 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.runtime import Emulator
 
     emulator = Emulator(config, fixtures)
-    app = create_app(emulator=emulator)
+    from emulator.core.access import BufferedAccessLog
+
+    # The access log is info level: --log-level warning (or above) turns it off entirely.
+    access = (
+        BufferedAccessLog(sys.stderr.buffer, config.log_format)
+        if logging.getLevelName(config.log_level.upper()) <= logging.INFO
+        else None
+    )
+    app = create_app(emulator=emulator, access=access)
     durable = None
     if config.state_file is not None:
         from emulator import durable as durable_mod
@@ -177,25 +192,48 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
-    class Server(uvicorn.Server):
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().shutdown(sockets)
-            # Here, not after run(): uvicorn re-raises SIGTERM/SIGINT once serving ends.
-            if durable is not None:
-                durable.close()  # one last snapshot: the next start replays nothing
-
-    server = Server(
+    server = build_server(
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
-        )
+        ),
+        access,
+        durable,
     )
     if config.log_format == "json":
         # uvicorn's own records go through the root handler too, as JSON.
         for name in ("uvicorn", "uvicorn.error"):
             logging.getLogger(name).handlers.clear()
             logging.getLogger(name).propagate = True
-    server.run(sockets=[sock])
+    if access is not None:
+        atexit.register(access.flush)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has stopped cleanly, then re-raised it
+        raise SystemExit(130) from None
+    finally:
+        if access is not None:
+            access.flush()  # the lines of the last requests, once the server has stopped
+
+
+def build_server(
+    config: uvicorn.Config, access: BufferedAccessLog | None, durable: DurableState | None = None
+) -> uvicorn.Server:
+    """uvicorn's server, finishing the emulator's work once it has shut down: the access
+    lines still buffered, and the state file's last snapshot."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            # Here, not after run(): uvicorn re-raises SIGTERM/SIGINT once serving ends
+            # (which ends the process at once). Every connection is closed now.
+            if access is not None:
+                access.flush()  # the last requests' access lines
+            if durable is not None:
+                durable.close()  # one last snapshot: the next start replays nothing
+
+    return Server(config)
 
 
 def print_fixtures() -> None:

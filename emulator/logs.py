@@ -1,8 +1,9 @@
 """Log set-up for `emulator serve`: one line per record, as text or as JSON (for CI).
 
-The request path (emulator/core/asgi.py) logs one line per API request on the
-`emulator.access` logger at info level, with `extra` fields that the JSON format emits
-as keys of their own: api, method, path, status, durationMs, key (redacted).
+Served, the access lines bypass `logging` (emulator/core/access.py writes them in batches,
+formatted as these formats would); in-process they are records of the `emulator.access`
+logger at info level, with `extra` fields that the JSON format emits as keys of their own:
+api, method, path, status, durationMs, key (redacted), faultId.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import orjson
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
-# The fields the request path puts on its records (emulator/core/asgi.py).
+# The fields the request path puts on its records (emulator/core/access.py).
 REQUEST_FIELDS = ("api", "method", "path", "status", "durationMs", "key", "faultId")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
+from .access import LOGGED, AccessLog
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
@@ -35,9 +36,6 @@ from .routing import Call, Match, Route, Router, template_of
 from .types import ASGIApp, Caller, Headers, Message, Receive, Scope, Send
 
 log = logging.getLogger("emulator")
-# One line per API request at info level (emulator/logs.py formats it as text or JSON).
-access = logging.getLogger("emulator.access")
-_INFO = logging.INFO
 
 _JSON = (b"content-type", b"application/json")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -60,7 +58,8 @@ class Pipeline:
     """One API under its prefix. Everything it uses comes through the constructor."""
 
     __slots__ = (
-        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "log", "_limit_header"
+        "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "log", "access",
+        "_limit_header",
     )
 
     def __init__(
@@ -73,6 +72,7 @@ class Pipeline:
         faults: FaultRegistry,
         journal: Journal,
         log: WriteLog | None,
+        access: AccessLog | None = LOGGED,
     ) -> None:
         self.dialect = dialect
         self.router = router
@@ -85,6 +85,8 @@ class Pipeline:
         # write is recorded before it is applied, so a write that cannot be recorded
         # changes nothing and answers the API's 5xx.
         self.log = log
+        # One line per request (core/access.py); None: no access log at all.
+        self.access = access
         self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
 
     def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
@@ -103,9 +105,14 @@ class Pipeline:
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
         found = self.router.match(path)
+        # HEAD is GET without the body (RFC 9110 9.3.2): the GET route, its faults, its
+        # rate-limit count; only the tail leaves the body out.
+        method: str = scope["method"]
+        if method == "HEAD":
+            method = "GET"
         fault: Fault | None = None
         if self.faults.active:
-            fault = await self._draw(scope, found)
+            fault = await self._draw(scope, method, found)
             if fault is not None and fault.phase == "before" and (fault.status is not None or fault.drop):
                 await self._serve_fault(scope, receive, send, found, fault, started)
                 return
@@ -118,11 +125,11 @@ class Pipeline:
         with self.lock:
             at = self.backend.clock.now_us()
             account, auth_error, now, bucket = self.caller(scope)
-            route: Route | None = found[0].get(scope["method"]) if found is not None else None
+            route: Route | None = found[0].get(method) if found is not None else None
             error: ApiError | None
             if route is None:
                 remaining, reset = self.limiter.peek(bucket, now)
-                error = dialect.not_found() if found is None else dialect.method_not_allowed(list(found[0]))
+                error = dialect.not_found() if found is None else dialect.method_not_allowed(_allow(found))
             else:
                 allowed, remaining, reset = self.limiter.hit(bucket, now)
                 if auth_error is not None:
@@ -146,7 +153,7 @@ class Pipeline:
         if error is None and route is not None and found is not None:
             try:
                 with self.lock:
-                    if durable is not None and scope["method"] != "GET":
+                    if durable is not None and method != "GET":
                         ticket = durable.before_write(
                             dialect.name, account.id, scope["method"], path, scope["query_string"], body
                         )
@@ -229,6 +236,8 @@ class Pipeline:
             if status == 204:
                 headers = headers[2:]
             await send({"type": "http.response.start", "status": status, "headers": headers})
+            if scope["method"] == "HEAD":
+                payload = b""  # the headers (Content-Length too) are GET's; the body is not sent
             await send({"type": "http.response.body", "body": payload})
         if self.journal.size:
             retry_after = None
@@ -241,12 +250,13 @@ class Pipeline:
                 perf_counter_ns() - started, fault_id, account_id=account_id, caller_at_us=now,
                 phase=None if fault is None else fault.phase, withheld=withheld, retry_after=retry_after,
             )
-        if access.isEnabledFor(_INFO):  # a dict lookup when info is off: nothing is built
-            self._log(scope, status, started, fault_id)
+        access = self.access
+        if access is not None and access.enabled():  # nothing is built when it is off
+            self._log(access, scope, status, started, fault_id)
         if status is None:
             await drop_connection(receive)
 
-    async def _draw(self, scope: Scope, found: Match | None) -> Fault | None:
+    async def _draw(self, scope: Scope, method: str, found: Match | None) -> Fault | None:
         """The fault this request draws, if any; a "before" latency is waited out here. With a
         fault naming an account in force, the key is resolved first (a request without a
         valid key has no account, so never matches one). The draw is logged for the state
@@ -258,8 +268,8 @@ class Pipeline:
                 account = self.caller(scope)[0]
                 account_id = None if account is None else account.id
             if self.log is not None:
-                self.log.fault_pick(self.dialect.name, scope["method"], template, account_id)
-            fault = self.faults.pick(self.dialect.name, scope["method"], template, account_id)
+                self.log.fault_pick(self.dialect.name, method, template, account_id)
+            fault = self.faults.pick(self.dialect.name, method, template, account_id)
         if fault is not None and fault.latency_ms and fault.phase == "before":
             await asyncio.sleep(fault.latency_ms / 1000)  # real time: the one place the server waits
         return fault
@@ -300,10 +310,12 @@ class Pipeline:
             if b"retry-after" not in names:
                 extra.append((b"retry-after", str(retry_after).encode()))
         if status == 405 and found is not None and b"allow" not in names:
-            extra.append((b"allow", ", ".join(found[0]).encode()))
+            extra.append((b"allow", ", ".join(_allow(found)).encode()))
         return status, payload, extra, remaining
 
-    def _log(self, scope: Scope, status: int | None, started: int, fault_id: str | None) -> None:
+    def _log(
+        self, access: AccessLog, scope: Scope, status: int | None, started: int, fault_id: str | None
+    ) -> None:
         """The request's line: the key redacted to its scheme and last 4 characters
         (`Bearer ****d0c1`), and any key in the path too."""
         redactor = self.journal.redactor
@@ -315,17 +327,16 @@ class Pipeline:
             if name == b"authorization":
                 key = redactor.credentials(value).decode("latin-1")
                 break
-        duration_ms = round((perf_counter_ns() - started) / 1_000_000, 3)
-        method = scope["method"]
-        shown = "dropped" if status is None else status
-        access.info(
-            "%s %s %s %.1fms %s",
-            method, path, shown, duration_ms, key,
-            extra={
-                "api": self.dialect.name, "method": method, "path": path, "status": status,
-                "durationMs": duration_ms, "key": key, "faultId": fault_id,
-            },
-        )
+        duration_ms = (perf_counter_ns() - started) / 1_000_000
+        access.write(self.dialect.name, scope["method"], path, status, duration_ms, key, fault_id)
+
+
+def _allow(found: Match) -> list[str]:
+    """The path's methods for a 405's Allow, HEAD beside GET."""
+    methods = list(found[0])
+    if "GET" in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return methods
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
@@ -354,11 +365,17 @@ class Gateway:
                     await pipeline(scope, receive, send, path[len(prefix) :] or "/")
                     return
 
+            head = scope["method"] == "HEAD"
+
             async def dated(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
                     headers.append(date_header(self.now()))
                     message = {**message, "headers": headers}
+                elif head and message.get("body"):
+                    # Starlette's responses send GET's body to HEAD too; uvicorn would drop
+                    # it, an in-process client would not.
+                    message = {**message, "body": b""}
                 await send(message)
 
             await self.app(scope, receive, dated)

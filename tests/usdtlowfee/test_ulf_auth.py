@@ -143,12 +143,12 @@ def test_an_unknown_path_is_404_with_or_without_a_key(client: TestClient, path: 
 @pytest.mark.parametrize(
     "method,path,allow",
     [
-        ("POST", "/v1/wallet/balance", "GET"),
-        ("DELETE", "/v1/users/me", "GET"),
-        ("PUT", "/v1/energy/orders", "GET, POST"),
-        ("DELETE", "/v1/energy/orders/1", "GET"),
-        ("PATCH", "/v1/addresses", "GET, POST"),
-        ("POST", MAIN_WALLET_PATH, "GET, DELETE"),
+        ("POST", "/v1/wallet/balance", "GET, HEAD"),
+        ("DELETE", "/v1/users/me", "GET, HEAD"),
+        ("PUT", "/v1/energy/orders", "GET, HEAD, POST"),
+        ("DELETE", "/v1/energy/orders/1", "GET, HEAD"),
+        ("PATCH", "/v1/addresses", "GET, HEAD, POST"),
+        ("POST", MAIN_WALLET_PATH, "GET, HEAD, DELETE"),
         ("GET", f"{MAIN_WALLET_PATH}/label", "PUT"),
         ("POST", f"{MAIN_WALLET_PATH}/default", "PUT"),
     ],

@@ -398,18 +398,18 @@ def test_a_well_formed_id_in_the_body_that_names_nothing_is_404(
 # --- 405 --------------------------------------------------------------------------------------------------
 
 WRONG_METHODS = [
-    ("DELETE", "/api/v1/balance", "GET"),
-    ("POST", "/api/v1/balance", "GET"),
-    ("PUT", "/api/v1/otp/services", "GET"),
+    ("DELETE", "/api/v1/balance", "GET, HEAD"),
+    ("POST", "/api/v1/balance", "GET, HEAD"),
+    ("PUT", "/api/v1/otp/services", "GET, HEAD"),
     ("GET", "/api/v1/otp/orders", "POST"),
     ("PATCH", "/api/v1/social/orders", "POST"),
     ("GET", "/api/v1/premium/orders", "POST"),
-    ("POST", f"/api/v1/otp/orders/{UNKNOWN_UUID}", "GET"),
-    ("DELETE", f"/api/v1/social/orders/{UNKNOWN_UUID}", "GET"),
+    ("POST", f"/api/v1/otp/orders/{UNKNOWN_UUID}", "GET, HEAD"),
+    ("DELETE", f"/api/v1/social/orders/{UNKNOWN_UUID}", "GET, HEAD"),
     ("GET", f"/api/v1/otp/orders/{UNKNOWN_UUID}/cancel", "POST"),
     ("GET", f"/api/v1/otp/orders/{UNKNOWN_UUID}/refund", "POST"),
     ("PUT", f"/api/v1/social/orders/{UNKNOWN_UUID}/refund", "POST"),
-    ("POST", f"/api/v1/premium/orders/{UNKNOWN_UUID}", "GET"),
+    ("POST", f"/api/v1/premium/orders/{UNKNOWN_UUID}", "GET, HEAD"),
 ]
 
 
