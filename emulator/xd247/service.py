@@ -24,9 +24,6 @@ from .fixtures import Xd247Fixtures
 from .ledger import OTP_KIND, PREMIUM_KIND, SOCIAL_KIND, OrderBook, SocialDelivery
 from .orders import Order, OtpOrder, PremiumOrder, SocialOrder
 
-# An http(s) URL without ASCII whitespace, spelled out so emulator/specs/247xd.json can say
-# exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
-LINK_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#]\S*", re.ASCII)
 OTP_CODE_RE = re.compile(r"[0-9]{4,8}")
 
 
