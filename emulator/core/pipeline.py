@@ -99,7 +99,7 @@ class Pipeline:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
-        found = self.router.match(path)
+        found = None if _slash_in_segment(scope) else self.router.match(path)
         fault: Fault | None = None
         if self.faults.active:
             fault = await self._draw(scope, found)
@@ -272,6 +272,14 @@ class Pipeline:
                 "durationMs": duration_ms, "key": key, "faultId": fault_id,
             },
         )
+
+
+def _slash_in_segment(scope: Scope) -> bool:
+    """A `%2F` in the path as sent: the server decoded it into `scope["path"]`, but it is
+    data within one segment, not a separator. No route has a segment (an id) holding a
+    slash, so such a path matches none: 404."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw is not None and b"%2" in raw and b"%2f" in raw.lower()
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
