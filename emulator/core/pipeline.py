@@ -29,7 +29,7 @@ from .http import (
     read_body_quietly,
 )
 from .journal import Journal
-from .ratelimit import RateLimiter
+from .ratelimit import ClientAddress, RateLimiter
 from .routing import Call, Match, Route, Router, template_of
 from .types import ASGIApp, Caller, Headers, Message, Receive, Scope, Send
 
@@ -94,7 +94,7 @@ class Pipeline:
         account = None if key is None else self.backend.keys.resolve(key, self.backend.accounts, clock)
         if account is None:
             client = scope.get("client")
-            return None, dialect.unauthorized(), clock.now_us(), ("address", client[0] if client else "")
+            return None, dialect.unauthorized(), clock.now_us(), ClientAddress(client[0] if client else "")
         return account, dialect.refusal(account), clock_of(account, clock).now_us(), account.id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
