@@ -3,9 +3,18 @@ slashes in paths, oversized headers, stalled bodies."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import orjson
 import pytest
 from starlette.testclient import TestClient
+
+from emulator.control import common
+from emulator.control import state as control_state
+from emulator.core import http as http_mod
+from emulator.core.http import MAX_HEADER_BYTES
+from emulator.core.types import ASGIApp, Message
 
 from .served import serve
 
@@ -81,3 +90,103 @@ def test_an_encoded_slash_is_data_in_process(client: TestClient) -> None:
 def test_an_encoded_slash_is_data_served() -> None:
     with serve() as served, httpx.Client(base_url=served.url) as http:
         encoded_slash_cases(http)
+
+
+BIG = "x" * (MAX_HEADER_BYTES + 1)
+SURFACES = [
+    pytest.param("/api/v1/balance", {"Authorization": f"Bearer {XD_KEY}"}, "BAD_REQUEST", id="247xd"),
+    pytest.param(ULF_ME, {"Authorization": f"ApiKey {ULF_KEY}"}, "BAD_REQUEST", id="usdtlowfee"),
+    pytest.param("/_emulator/clock", {}, "BAD_REQUEST", id="control"),
+    pytest.param("/_emulator/ui", {}, "BAD_REQUEST", id="dashboard"),
+]
+
+
+def assert_431(response: httpx.Response, code: str) -> None:
+    assert response.status_code == 431, response.text
+    assert code_of(response.json()) == code
+    assert "32 KiB" in response.text
+    assert response.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(("path", "headers", "code"), SURFACES)
+def test_headers_over_the_limit_are_431_in_process(
+    client: TestClient, path: str, headers: dict[str, str], code: str
+) -> None:
+    assert client.get(path, headers=headers).status_code == 200
+    half = "x" * (MAX_HEADER_BYTES // 2)
+    assert client.get(path, headers={**headers, "X-A": half[:-200]}).status_code == 200
+    assert_431(client.get(path, headers={**headers, "X-Big": BIG}), code)
+    # many small headers add up; so does a long query string
+    many = [(f"X-{i}", half[:1000]) for i in range(40)]
+    assert_431(client.get(path, headers=[*headers.items(), *many]), code)
+    assert_431(client.get(path + "?q=" + BIG, headers=headers), code)
+
+
+def test_headers_over_the_limit_are_431_served() -> None:
+    """uvicorn's default parser (httptools) has no header limit of its own (h11's, 16 KiB,
+    answers a bare 400): the emulator's check answers, in each surface's envelope."""
+    with serve() as served, httpx.Client(base_url=served.url) as http:
+        for param in SURFACES:
+            path, headers, code = param.values
+            assert_431(http.get(path, headers={**headers, "X-Big": "x" * 2**20}), code)
+            assert http.get(path, headers=headers).status_code == 200
+
+
+def run(app: ASGIApp, scope: dict[str, object]) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One request whose body never comes: `receive` waits forever."""
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = sent[0]
+    return start["status"], dict(start["headers"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def post_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, object]:
+    return {
+        "type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100"), *headers],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8080), "scheme": "http",
+        "http_version": "1.1", "asgi": {"version": "3.0"}, "root_path": "",
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        pytest.param("/api/v1/otp/orders", [(b"authorization", b"Bearer " + XD_KEY.encode())], id="247xd"),
+        pytest.param("/v1/energy/orders", [(b"authorization", b"ApiKey " + ULF_KEY.encode())], id="ulf"),
+    ],
+)
+def test_a_stalled_body_is_cut_with_408(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    """BODY_TIMEOUT_S 0: the timeout fires at once on the first wait, no real time passes."""
+    monkeypatch.setattr(http_mod, "BODY_TIMEOUT_S", 0)
+    status, response_headers, body = run(client.app, post_scope(path, headers))
+    assert status == 408, body
+    assert response_headers[b"connection"] == b"close"
+    assert code_of(orjson.loads(body)) == "BAD_REQUEST"
+    assert b"did not arrive within 0 s" in body
+    assert client.get("/_emulator/requests").json()["requests"][0]["status"] == 408
+
+
+@pytest.mark.parametrize("path", ["/_emulator/clock/advance", "/_emulator/state"])
+def test_a_stalled_control_body_is_cut_with_408(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    monkeypatch.setattr(common, "BODY_TIMEOUT_S", 0)
+    monkeypatch.setattr(control_state, "BODY_TIMEOUT_S", 0)
+    clock = client.get("/_emulator/clock").json()
+    scope = {**post_scope(path, []), "method": "PUT" if path.endswith("state") else "POST"}
+    status, response_headers, body = run(client.app, scope)
+    assert status == 408, body
+    assert response_headers[b"connection"] == b"close"
+    assert code_of(orjson.loads(body)) == "REQUEST_TIMEOUT"
+    assert client.get("/_emulator/clock").json() == clock

@@ -15,15 +15,19 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
+import orjson
+
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
 from .errors import ApiError, FieldError
 from .faults import Fault, FaultRegistry, drop_connection
 from .http import (
+    MAX_HEADER_BYTES,
     BodyError,
     content_type_is_json,
     date_header,
+    header_bytes,
     parse_json_object,
     read_body,
     read_body_quietly,
@@ -138,6 +142,9 @@ class Pipeline:
                 body = parse_json_object(raw)
             except BodyError as exc:
                 error = dialect.bad_request(str(exc))
+                if exc.status != 400:  # 408: the body stalled; the connection is closed
+                    error.status = exc.status
+                    error.headers = [(b"connection", b"close")]
         if error is None and route is not None and found is not None:
             try:
                 with self.lock:
@@ -302,11 +309,18 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
+            too_large = header_bytes(scope) > MAX_HEADER_BYTES
             for pipeline in self.pipelines():
                 prefix = pipeline.dialect.prefix
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                    if too_large:
+                        await self._too_large(send, pipeline.dialect)
+                        return
                     await pipeline(scope, receive, send, path[len(prefix) :] or "/")
                     return
+            if too_large:
+                await self._too_large(send, None)
+                return
 
             async def dated(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -318,3 +332,20 @@ class Gateway:
             await self.app(scope, receive, dated)
             return
         await self.app(scope, receive, send)
+
+    async def _too_large(self, send: Send, dialect: Dialect | None) -> None:
+        """431 in the surface's envelope (the API's, else the control plane's), before
+        anything else runs; not journaled (its headers are what is too large to keep)."""
+        message = f"the request headers are larger than {MAX_HEADER_BYTES // 1024} KiB"
+        if dialect is None:
+            payload = orjson.dumps({"error": {"code": "BAD_REQUEST", "message": message}})
+        else:
+            error = dialect.bad_request(message)
+            error.status = 431
+            payload = dialect.render_error(error)
+        headers = [
+            _JSON, (b"content-length", str(len(payload)).encode()), date_header(self.now()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 431, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
