@@ -160,7 +160,8 @@ class Pipeline:
             except FieldError as exc:
                 error = dialect.invalid_field(exc)
             except Exception:
-                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                shown = self.journal.redactor.path(scope["path"])
+                log.exception("unhandled error on %s %s", scope["method"], shown)
                 error = dialect.internal_error()
         if error is not None:
             status = error.status
@@ -260,12 +261,10 @@ class Pipeline:
         """The request's line: the key redacted to its scheme and last 4 characters
         (`Bearer ****d0c1`), and any key in the path too."""
         redactor = self.journal.redactor
-        path: str = scope["path"]
-        if "_" in path:
-            path = redactor.text(path)
+        path = redactor.path(scope["path"])
         key = "-"
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization"):
                 key = redactor.credentials(value).decode("latin-1")
                 break
         duration_ms = round((perf_counter_ns() - started) / 1_000_000, 3)
