@@ -94,7 +94,7 @@ class Redactor:
         without a key's literal start (most of it) costs three substring searches."""
         if len(data) < self.shortest:  # an escape only lengthens a key
             return data
-        if b"%" in data or b"\\u" in data:
+        if b"%" in data or b"\\" in data:  # one byte each: memchr, ~20x faster than b"\\u"
             plain = decoded(data)
             if self._bytes.search(plain) is not None:
                 return self._bytes.sub(_mask_bytes, plain)
@@ -108,7 +108,7 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """As `data`, for text (a path as the server decoded it)."""
-        if "%" in text or "\\u" in text:
+        if "%" in text or "\\" in text:
             return self.data(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
         if self._text.search(text) is not None:
             return self._text.sub(_mask_text, text)
@@ -139,13 +139,13 @@ class Redactor:
         occur in a header over HTTP; in-process one is escaped). One object, not a list of
         tuples: entries stay small and, holding only bytes, strings and numbers, out of
         the garbage collector's way."""
-        shortest, credentials, data = self.shortest, self.credentials, self.data
+        search, shortest, credentials, data = self._bytes.search, self.shortest, self.credentials, self.data
         parts = []
         for name, value in headers:
             # Over HTTP names arrive lowercased; in-process (ASGI callers) maybe not.
             if name == _AUTHORIZATION or (len(name) == 13 and name.lower() == _AUTHORIZATION):
                 value = credentials(value)
-            elif len(value) >= shortest:
+            elif len(value) >= shortest and (b"%" in value or b"\\" in value or search(value) is not None):
                 value = data(value)
             if len(name) >= shortest:
                 name = data(name)
