@@ -102,7 +102,7 @@ def test_a_million_addresses_leave_no_memory_once_their_windows_pass() -> None:
     the issue's million, because tracemalloc makes each hit ~20x slower; what is kept
     is one window's addresses whatever the total, so a million spread over windows keep
     the same (the next test: 1,000,000 measured by RSS). The old limiter kept every
-    address: ~40 MB here."""
+    address: +52 MB here."""
     limiter = RateLimiter(60)
     tracemalloc.start()
     try:
