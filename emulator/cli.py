@@ -192,10 +192,14 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
+    from emulator import server as http_server
+    from emulator.core.http import MAX_HEADER_BYTES
+
     server = build_server(
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
+            http=http_server.protocol(), h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         ),
         access,
         durable,

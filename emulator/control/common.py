@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
 
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from emulator.core.auth import KeyRecord
 from emulator.core.clock import Clock, iso_ms
 from emulator.core.errors import ApiError, FieldError, LimitError
-from emulator.core.http import MAX_BODY
+from emulator.core.http import BODY_TIMEOUT_S, MAX_BODY
 from emulator.core.statemachine import TransitionError
 from emulator.runtime import Emulator
 from emulator.usdtlowfee.service import UsdtLowFeeBackend
@@ -91,7 +92,14 @@ def owner_view(view: dict[str, object], keys: Iterable[KeyRecord]) -> dict[str, 
 
 
 async def body(request: Request, *, allow_empty: bool = True) -> dict[str, Any]:
-    raw = await request.body()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            raw = await request.body()
+    except TimeoutError:
+        raise ControlError(
+            408, "REQUEST_TIMEOUT", f"the body did not arrive within {BODY_TIMEOUT_S:g} s",
+            [(b"connection", b"close")],
+        ) from None
     if len(raw) > MAX_BODY:
         raise ControlError(400, "BAD_REQUEST", "the body is larger than 64 KiB")
     if not raw:  # no body; whitespace alone is not JSON (as on the API surfaces)

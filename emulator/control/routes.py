@@ -170,7 +170,10 @@ async def account_clock_action(request: Request) -> Response:
 
 async def control_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ControlError)
-    return error(exc.status, exc.code, exc.message)
+    response = error(exc.status, exc.code, exc.message)
+    for name, value in exc.headers:  # e.g. `connection: close` after a stalled body
+        response.headers[name.decode("latin-1")] = value.decode("latin-1")
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import state as state_mod
 from emulator.apis import FAULT_TARGETS
+from emulator.core.http import BODY_TIMEOUT_S
 
 from .common import ControlError, emulator_of, json
 
@@ -34,11 +37,20 @@ async def state(request: Request) -> Response:
         raise too_large(limit)
     size = 0
     chunks: list[bytes] = []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
+    loop = asyncio.get_running_loop()
+    try:  # a large document may take long: each chunk, not the whole, must come in time
+        async with asyncio.timeout(BODY_TIMEOUT_S) as deadline:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large(limit)
+                chunks.append(chunk)
+                deadline.reschedule(loop.time() + BODY_TIMEOUT_S)
+    except TimeoutError:
+        raise ControlError(
+            408, "REQUEST_TIMEOUT", f"no part of the body arrived within {BODY_TIMEOUT_S:g} s",
+            [(b"connection", b"close")],
+        ) from None
     raw = b"".join(chunks)
     if not raw:
         raise ControlError(400, "BAD_REQUEST", "a JSON object body is required")

@@ -75,15 +75,21 @@ class AuthScheme:
         self.pattern = re.compile(key_pattern)
 
     def key_from(self, headers: list[tuple[bytes, bytes]]) -> str | None:
+        """The key, or None: no Authorization header, a malformed one, or more than one
+        (ambiguous: which one a proxy or the vendor would honour is unknown, so neither)."""
+        found: bytes | None = None
         for name, value in headers:
             if name == b"authorization":
-                text = value.decode("latin-1").strip()
-                scheme, _, key = text.partition(" ")
-                key = key.strip()
-                if scheme.lower() != self.scheme or self.pattern.fullmatch(key) is None:
+                if found is not None:
                     return None
-                return key
-        return None
+                found = value
+        if found is None:
+            return None
+        scheme, _, key = found.decode("latin-1").strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != self.scheme or self.pattern.fullmatch(key) is None:
+            return None
+        return key
 
 
 @dataclass(slots=True)

@@ -12,6 +12,12 @@ import orjson
 from .types import ASGIApp, Headers, Message, Receive, Scope
 
 MAX_BODY = 64 * 1024
+# A request's target and headers, at most (docs/limits.md): over it -> 431. Browsers and
+# proxies cap headers at 8-64 KiB; a client of these APIs sends well under 1 KiB.
+MAX_HEADER_BYTES = 32 * 1024
+# A body that has not fully arrived this many seconds after the handler starts reading it
+# is cut (408): a client that stalls must not hold a request (and its lock-free wait) forever.
+BODY_TIMEOUT_S = 10.0
 _US_PER_S = 1_000_000
 _date: tuple[int, tuple[bytes, bytes]] = (-1, (b"date", b""))  # formatted once a second, swapped whole
 
@@ -28,22 +34,45 @@ def date_header(now_us: int) -> tuple[bytes, bytes]:
 
 
 class BodyError(Exception):
-    """The body cannot be read as a JSON object (-> the API's BAD_REQUEST)."""
+    """The body cannot be read as a JSON object (-> the API's BAD_REQUEST, with `status`)."""
+
+    status = 400
 
 
-async def read_body(receive: Receive, limit: int = MAX_BODY) -> bytes:
+class BodyTimeout(BodyError):
+    """The body stalled: not complete within BODY_TIMEOUT_S (-> 408, connection closed)."""
+
+    status = 408
+
+
+def header_bytes(scope: Scope) -> int:
+    """The size of a request's target (path and query, as sent) and its header names and values."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+    for name, value in scope["headers"]:
+        size += len(name) + len(value)
+    return size
+
+
+async def read_body(receive: Receive, limit: int = MAX_BODY, timeout_s: float | None = None) -> bytes:
+    """The whole body, within `timeout_s` (default BODY_TIMEOUT_S, looked up per call)."""
+    if timeout_s is None:
+        timeout_s = BODY_TIMEOUT_S
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BodyError("the client went away")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise BodyError("the client went away")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size <= limit:
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise BodyTimeout(f"the body did not arrive within {timeout_s:g} s") from None
     if size > limit:
         raise BodyError(f"the body is larger than {limit // 1024} KiB")
     return b"".join(chunks)

@@ -21,6 +21,35 @@ MASK = "****"
 SHOWN = 4  # the last characters of a key that stay visible
 _AUTHORIZATION = b"authorization"
 
+# An escape of a character RFC 3986 calls unreserved (letters, digits, `-._~`: every
+# character of a key): `%5F`/`%5f` in a URL, `\u005F` in a JSON string. Decoding these
+# changes no meaning (RFC 3986 section 6.2.2.2; a JSON escape stands for its character),
+# so a key is looked for, and masked, in the decoded text.
+_UNRESERVED_HEX = rb"(3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|2[DdEe]|5[Ff]|7[Ee])"
+_PERCENT = re.compile(rb"%" + _UNRESERVED_HEX)
+# `\u00XX` not itself escaped (preceded by an even number of backslashes); `%` too
+# (`\u0025`), so that the percent-encoding it starts is decoded next.
+_JSON_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00(25|" + _UNRESERVED_HEX[1:])
+
+
+def _percent_char(match: re.Match[bytes]) -> bytes:
+    return bytes.fromhex(match.group(1).decode())
+
+
+def _json_char(match: re.Match[bytes]) -> bytes:
+    return match.group(1) + bytes.fromhex(match.group(2).decode())
+
+
+def decoded(data: bytes) -> bytes:
+    """`data` with every escape of an unreserved character decoded, JSON's and then
+    percent-encoding's, until none is left (`%5\\u0046` is `%5F` is `_`)."""
+    for _ in range(8):
+        plain = _PERCENT.sub(_percent_char, _JSON_ESCAPE.sub(_json_char, data))
+        if plain == data:
+            break
+        data = plain
+    return data
+
 
 def _mask_bytes(match: re.Match[bytes]) -> bytes:
     # `247xd_****9a2b`: a bare key keeps its prefix (its "scheme") and its last 4 characters.
@@ -60,7 +89,15 @@ class Redactor:
         self._prefixes = [lit.encode() for lit in literals] if all(literals) else None
 
     def data(self, data: bytes) -> bytes:
-        if len(data) < self.shortest:
+        """`data` with every key masked, also a key written with escapes (`%5F`, `\\u005f`):
+        then the decoded text, masked, is what is kept. Data without an escape and
+        without a key's literal start (most of it) costs three substring searches."""
+        if len(data) < self.shortest:  # an escape only lengthens a key
+            return data
+        if b"%" in data or b"\\" in data:  # one byte each: memchr, ~20x faster than b"\\u"
+            plain = decoded(data)
+            if self._bytes.search(plain) is not None:
+                return self._bytes.sub(_mask_bytes, plain)
             return data
         prefixes = self._prefixes
         if prefixes is not None and not any(prefix in data for prefix in prefixes):
@@ -70,9 +107,19 @@ class Redactor:
         return data
 
     def text(self, text: str) -> str:
+        """As `data`, for text (a path as the server decoded it)."""
+        if "%" in text or "\\" in text:
+            return self.data(text.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
         if self._text.search(text) is not None:
             return self._text.sub(_mask_text, text)
         return text
+
+    def path(self, path: str) -> str:
+        """A request path: only one with `_`, `%` or `\\` (the server decoded `%5F`) can
+        hold a key."""
+        if "_" in path or "%" in path or "\\" in path:
+            return self.text(path)
+        return path
 
     @staticmethod
     def credentials(value: bytes) -> bytes:
@@ -92,13 +139,16 @@ class Redactor:
         occur in a header over HTTP; in-process one is escaped). One object, not a list of
         tuples: entries stay small and, holding only bytes, strings and numbers, out of
         the garbage collector's way."""
-        search, shortest, credentials = self._bytes.search, self.shortest, self.credentials
+        search, shortest, credentials, data = self._bytes.search, self.shortest, self.credentials, self.data
         parts = []
         for name, value in headers:
-            if name == _AUTHORIZATION:
+            # Over HTTP names arrive lowercased; in-process (ASGI callers) maybe not.
+            if name == _AUTHORIZATION or (len(name) == 13 and name.lower() == _AUTHORIZATION):
                 value = credentials(value)
-            elif len(value) >= shortest and search(value) is not None:
-                value = self.data(value)
+            elif len(value) >= shortest and (b"%" in value or b"\\" in value or search(value) is not None):
+                value = data(value)
+            if len(name) >= shortest:
+                name = data(name)
             parts.append(name)
             parts.append(value)
         blob = b"\n".join(parts)
@@ -159,7 +209,7 @@ class Journal:
                 at_us,
                 api,
                 scope["method"],
-                redact.text(path) if "_" in path else path,
+                redact.path(path),
                 route,
                 redact.data(query) if query else query,
                 redact.headers(scope["headers"]),

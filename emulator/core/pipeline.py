@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
+import orjson
+
 from .access import LOGGED, AccessLog
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
@@ -23,15 +25,17 @@ from .durability import NotDurable, WriteLog
 from .errors import ApiError, FieldError
 from .faults import Fault, FaultRegistry, drop_connection
 from .http import (
+    MAX_HEADER_BYTES,
     BodyError,
     content_type_is_json,
     date_header,
+    header_bytes,
     parse_json_object,
     read_body,
     read_body_quietly,
 )
 from .journal import Journal
-from .ratelimit import RateLimiter
+from .ratelimit import ClientAddress, RateLimiter
 from .routing import Call, Match, Route, Router, template_of
 from .types import ASGIApp, Caller, Headers, Message, Receive, Scope, Send
 
@@ -99,12 +103,12 @@ class Pipeline:
         account = None if key is None else self.backend.keys.resolve(key, self.backend.accounts, clock)
         if account is None:
             client = scope.get("client")
-            return None, dialect.unauthorized(), clock.now_us(), ("address", client[0] if client else "")
+            return None, dialect.unauthorized(), clock.now_us(), ClientAddress(client[0] if client else "")
         return account, dialect.refusal(account), clock_of(account, clock).now_us(), account.id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
-        found = self.router.match(path)
+        found = None if _slash_in_segment(scope) else self.router.match(path)
         # HEAD is GET without the body (RFC 9110 9.3.2): the GET route, its faults, its
         # rate-limit count; only the tail leaves the body out.
         method: str = scope["method"]
@@ -148,6 +152,9 @@ class Pipeline:
                 body = parse_json_object(raw)
             except BodyError as exc:
                 error = dialect.bad_request(str(exc))
+                if exc.status != 400:  # 408: the body stalled; the connection is closed
+                    error.status = exc.status
+                    error.headers = [(b"connection", b"close")]
         durable = self.log
         ticket = 0
         if error is None and route is not None and found is not None:
@@ -173,7 +180,8 @@ class Pipeline:
             except FieldError as exc:
                 error = dialect.invalid_field(exc)
             except Exception:
-                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+                shown = self.journal.redactor.path(scope["path"])
+                log.exception("unhandled error on %s %s", scope["method"], shown)
                 error = dialect.internal_error()
         if error is not None:
             status = error.status
@@ -319,12 +327,10 @@ class Pipeline:
         """The request's line: the key redacted to its scheme and last 4 characters
         (`Bearer ****d0c1`), and any key in the path too."""
         redactor = self.journal.redactor
-        path: str = scope["path"]
-        if "_" in path:
-            path = redactor.text(path)
+        path = redactor.path(scope["path"])
         key = "-"
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization"):
                 key = redactor.credentials(value).decode("latin-1")
                 break
         duration_ms = (perf_counter_ns() - started) / 1_000_000
@@ -337,6 +343,14 @@ def _allow(found: Match) -> list[str]:
     if "GET" in methods:
         methods.insert(methods.index("GET") + 1, "HEAD")
     return methods
+
+
+def _slash_in_segment(scope: Scope) -> bool:
+    """A `%2F` in the path as sent: the server decoded it into `scope["path"]`, but it is
+    data within one segment, not a separator. No route has a segment (an id) holding a
+    slash, so such a path matches none: 404."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw is not None and b"%2" in raw and b"%2f" in raw.lower()
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
@@ -359,11 +373,18 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
+            too_large = header_bytes(scope) > MAX_HEADER_BYTES
             for pipeline in self.pipelines():
                 prefix = pipeline.dialect.prefix
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
+                    if too_large:
+                        await self._too_large(send, pipeline.dialect)
+                        return
                     await pipeline(scope, receive, send, path[len(prefix) :] or "/")
                     return
+            if too_large:
+                await self._too_large(send, None)
+                return
 
             head = scope["method"] == "HEAD"
 
@@ -381,3 +402,20 @@ class Gateway:
             await self.app(scope, receive, dated)
             return
         await self.app(scope, receive, send)
+
+    async def _too_large(self, send: Send, dialect: Dialect | None) -> None:
+        """431 in the surface's envelope (the API's, else the control plane's), before
+        anything else runs; not journaled (its headers are what is too large to keep)."""
+        message = f"the request headers are larger than {MAX_HEADER_BYTES // 1024} KiB"
+        if dialect is None:
+            payload = orjson.dumps({"error": {"code": "BAD_REQUEST", "message": message}})
+        else:
+            error = dialect.bad_request(message)
+            error.status = 431
+            payload = dialect.render_error(error)
+        headers = [
+            _JSON, (b"content-length", str(len(payload)).encode()), date_header(self.now()),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 431, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})

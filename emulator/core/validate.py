@@ -6,9 +6,12 @@ Booleans are not integers; integers are not strings.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import string as _chars
 from collections.abc import Hashable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FieldError
 
@@ -16,6 +19,11 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 # The largest integer a field may hold: ids, amounts and counts are int64 at the vendors.
 INT64_MAX = 2**63 - 1
 _MISSING = object()
+# RFC 3986 section 2: the characters a URI may hold unencoded (unreserved, reserved, and
+# `%` of a percent-encoding). Everything else (space, controls, `"<>\\^`{|}`, non-ASCII)
+# must be percent-encoded.
+_URI_CHARS = frozenset(_chars.ascii_letters + _chars.digits + "-._~:/?#[]@!$&'()*+,;=%")
+_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def need(obj: dict[str, Any], field: str, path: str = "") -> Any:
@@ -121,3 +129,42 @@ def unique(values: Iterable[Hashable], path: str, *, noun: str = "") -> None:
         if value in seen:
             raise FieldError(path, f"{noun}{value} is used twice")
         seen.add(value)
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` is not an absolute http(s) URL as RFC 3986 allows it, or None: parsed by
+    urllib.parse, with the scheme http or https (any case), a host (a name, an IPv4 or a
+    bracketed IPv6 address), a port of 0-65535 if any, only the characters RFC 3986
+    allows unencoded, `%` only before two hex digits, `[` `]` only around an IPv6 host,
+    and one `#` at most. urlsplit alone would strip or ignore what these checks refuse
+    (it drops tabs and newlines, and lets `"` or a space through)."""
+    if not _URI_CHARS.issuperset(url):
+        return "must be a URL: no spaces, control characters or characters RFC 3986 does not allow unencoded"
+    if _PERCENT.search(url) is not None:
+        return "must be a URL: % must start a percent-encoding (two hex digits)"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"must be a URL: {exc}"
+    if parts.scheme not in ("http", "https") or not url[len(parts.scheme) :].startswith("://"):
+        return "must be an http(s) URL"
+    netloc = parts.netloc
+    host = netloc.rpartition("@")[2]
+    if port is not None or host.endswith(":"):
+        host = host[: host.rfind(":")]
+    if netloc.count("@") > 1 or not host:
+        return "must be an http(s) URL with a host"
+    if host.startswith("["):
+        try:  # no zone id (`%25eth0`) and no IPvFuture (`v1.x`): neither names a web host
+            if "%" in host or not host.endswith("]"):
+                raise ValueError(host)
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return "must be a URL: a bracketed host must be an IPv6 address"
+    elif "[" in netloc or "]" in netloc or ":" in host:
+        return "must be a URL: [ ] and : in a host only around an IPv6 address"
+    rest = url[len(parts.scheme) + 3 + len(netloc) :]
+    if "[" in rest or "]" in rest or rest.count("#") > 1:
+        return "must be a URL: [ ] and a second # must be percent-encoded"
+    return None

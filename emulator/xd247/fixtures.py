@@ -99,8 +99,9 @@ def _magic_links(doc: dict[str, Any], path: str) -> dict[str, tuple[str, int]]:
     links: dict[str, tuple[str, int]] = {}
     for where, raw in v.items(doc, "magicLinks", path):
         link = v.string(raw, "link", where, max_len=2048)
-        if not link.lower().startswith(("http://", "https://")) or any(c.isspace() for c in link):
-            raise FieldError(where + "link", "must be an http(s) URL")
+        problem = v.http_url_problem(link)
+        if problem is not None:
+            raise FieldError(where + "link", problem)
         if link in links:
             raise FieldError(where + "link", f"{link} is listed twice")
         outcome = v.string(raw, "outcome", where)

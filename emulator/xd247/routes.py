@@ -9,7 +9,7 @@ from emulator.core.errors import FieldError
 from emulator.core.routing import Call, Handler, Route, Router
 
 from . import errors
-from .service import LINK_RE, Xd247Backend
+from .service import Xd247Backend
 
 Result = tuple[int, Any]
 
@@ -67,8 +67,9 @@ def social_create(backend: Xd247Backend, call: Call) -> Result:
     body = call.body or {}
     option_id = v.uuid_string(body, "optionId")
     link = v.string(body, "link", max_len=2048)
-    if LINK_RE.fullmatch(link) is None:
-        raise FieldError("link", "must be an http(s) URL")
+    problem = v.http_url_problem(link)
+    if problem is not None:
+        raise FieldError("link", problem)
     quantity = v.integer(body, "quantity", low=1)
     order = backend.create_social_order(call.account, option_id, link, quantity, call.now_us)
     return 201, order.created_view()

@@ -27,9 +27,6 @@ from .fixtures import MAX_COINS, Xd247Fixtures
 from .ledger import OTP_KIND, PREMIUM_KIND, SOCIAL_KIND, OrderBook, SocialDelivery
 from .orders import NOT_REFUNDED, VIEWS, Order, OtpOrder, PremiumOrder, SocialOrder
 
-# An http(s) URL without ASCII whitespace, spelled out so emulator/specs/247xd.json can say
-# exactly the same (IGNORECASE would also let "ſ" stand for "s", Unicode \s differs from JSON Schema's).
-LINK_RE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s/$.?#]\S*", re.ASCII)
 OTP_CODE_RE = re.compile(r"[0-9]{4,8}")
 API = "247xd"
 # A due-heap entry is one int, `due_us << ROW_BITS | order number`: a tuple would cost ~3x.

@@ -63,9 +63,18 @@ def test_no_authorization_header_gives_no_key() -> None:
     assert SCHEME.key_from([(b"accept", b"*/*")]) is None
 
 
-def test_the_first_authorization_header_decides() -> None:
-    headers = [(b"authorization", b"Basic x"), (b"authorization", f"Bearer {KEY}".encode())]
+@pytest.mark.parametrize(
+    "values",
+    [
+        [b"Basic x", f"Bearer {KEY}".encode()],
+        [f"Bearer {KEY}".encode(), b"Basic x"],
+        [f"Bearer {KEY}".encode(), f"Bearer {KEY}".encode()],
+    ],
+)
+def test_more_than_one_authorization_header_gives_no_key(values: list[bytes]) -> None:
+    headers = [(b"accept", b"*/*"), *((b"authorization", value) for value in values)]
     assert SCHEME.key_from(headers) is None
+    assert SCHEME.key_from([(b"authorization", f"Bearer {KEY}".encode())]) == KEY
 
 
 def test_keys_resolve_exactly_to_their_account() -> None:
