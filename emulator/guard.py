@@ -38,7 +38,6 @@ COOKIE_PATH = "/_emulator"
 DASHBOARD = "/_emulator/ui"
 HEALTH = "/_emulator/health"
 _SAFE = ("GET", "HEAD")
-_FORM = b"application/x-www-form-urlencoded"
 _NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]{0,62})")
 _CACHE_SIZE = 256
 
@@ -296,16 +295,12 @@ class ControlGuard:
         content_type = _header(headers, b"content-type")
         if content_type is None or content_type_is_json(headers):
             return None
-        media = content_type.split(b";", 1)[0].strip().lower()
-        # curl -d's default type, from a client that is no browser (neither Origin nor
-        # Sec-Fetch-Site): the docs' examples send JSON so, and a browser's form cannot
-        # encode a JSON object in it (its braces and quotes come percent-encoded).
-        if media != _FORM or origin is not None or site is not None:
-            return 415, _control_error(
-                "UNSUPPORTED_MEDIA_TYPE",
-                "a control-plane write with a body must be Content-Type: application/json",
-            )
-        return None
+        # A form, multipart or text/plain body is what a browser sends without a preflight:
+        # refused whoever sends it (curl -d needs -H 'Content-Type: application/json').
+        return 415, _control_error(
+            "UNSUPPORTED_MEDIA_TYPE",
+            "a control-plane write with a body must be Content-Type: application/json",
+        )
 
     async def _login(self, scope: Scope, receive: Receive, send: Send, headers: Headers) -> bool:
         """True when the request was answered here (refused, or the dashboard's log-in)."""
