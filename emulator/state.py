@@ -1,4 +1,4 @@
-"""The whole emulator's state as one JSON document, and the state file that keeps it.
+"""The whole emulator's state as one JSON document: export, parse, load.
 
 `GET /_emulator/state` answers `export()`; `PUT /_emulator/state` and `serve --state-file`
 read a document with `parse()`, which builds new objects and touches nothing live, then
