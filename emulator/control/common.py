@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator.apis import prefixes
 from emulator.core.auth import KeyRecord
 from emulator.core.clock import Clock, iso_ms
 from emulator.core.errors import ApiError, FieldError, LimitError
@@ -47,6 +48,18 @@ def over_limit(exc: LimitError) -> ControlError:
 
 def not_found(what: str) -> ControlError:
     return ControlError(404, "NOT_FOUND", f"{what} not found")
+
+
+def api_and_account(query: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The `api` and `accountId` filters of a control-plane GET, checked (400 naming them)."""
+    names = prefixes()
+    api = query.get("api")
+    if api is not None and api not in names:
+        raise invalid(FieldError("api", f"must be one of {', '.join(names)}"))
+    account_id = query.get("accountId")
+    if account_id is not None and not 1 <= len(account_id) <= 64:
+        raise invalid(FieldError("accountId", "must be 1 to 64 characters"))
+    return api, account_id
 
 
 P = ParamSpec("P")

@@ -11,7 +11,7 @@ from emulator.apis import prefixes
 from emulator.core import journal as journal_mod
 from emulator.core.errors import FieldError
 
-from .common import emulator_of, invalid, json, route
+from .common import api_and_account, emulator_of, invalid, json, route
 
 DEFAULT_LIMIT = 100
 _INT = re.compile(r"[0-9]{1,7}")
@@ -31,18 +31,13 @@ async def requests(request: Request) -> Response:
     emu = emulator_of(request)
     query = request.query_params
     names = prefixes()
-    api = query.get("api")
-    if api is not None and api not in names:
-        raise invalid(FieldError("api", f"must be one of {', '.join(names)}"))
+    api, account_id = api_and_account(query)
     method = query.get("method")
     if method is not None and _METHOD.fullmatch(method) is None:
         raise invalid(FieldError("method", "must be an HTTP method such as GET"))
     path = query.get("path")
     if path is not None and not path:
         raise invalid(FieldError("path", "must not be empty"))
-    account_id = query.get("accountId")
-    if account_id is not None and not 1 <= len(account_id) <= 64:
-        raise invalid(FieldError("accountId", "must be 1 to 64 characters"))
     status = query.get("status")
     # A dropped connection has no status; it is found without the status filter.
     wanted_status = None if status is None else _integer(status, "status", 100, 599)

@@ -31,7 +31,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.apis import APIS, prefixes
+from emulator.apis import APIS
 from emulator.core import journal as j
 from emulator.core.clock import US_PER_S, iso_ms, parse_iso
 from emulator.core.errors import FieldError
@@ -39,7 +39,7 @@ from emulator.core.statemachine import StateMachine
 from emulator.usdtlowfee.energy import ENERGY
 from emulator.xd247.lifecycles import OTP, PREMIUM, SOCIAL
 
-from .common import emulator_of, invalid, json, route
+from .common import api_and_account, emulator_of, invalid, json, route
 
 RULES = ("duplicate-create", "retry-too-soon", "poll-after-final", "rate-budget", "ignored-refusal")
 # The routes that create an order (and move money), and those that read one order, with
@@ -255,13 +255,7 @@ def _number(text: str, name: str, *, integer: bool, low: float, high: float) -> 
 async def verdicts(request: Request) -> Response:
     emu = emulator_of(request)
     query = request.query_params
-    names = prefixes()
-    api = query.get("api")
-    if api is not None and api not in names:
-        raise invalid(FieldError("api", f"must be one of {', '.join(names)}"))
-    account_id = query.get("accountId")
-    if account_id is not None and not 1 <= len(account_id) <= 64:
-        raise invalid(FieldError("accountId", "must be 1 to 64 characters"))
+    api, account_id = api_and_account(query)
     since = None
     if "since" in query:
         try:
