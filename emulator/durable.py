@@ -38,6 +38,7 @@ from emulator import state as state_mod
 from emulator.apis import APIS, FAULT_TARGETS, Api
 from emulator.core.clock import clock_of, pin_wall, wall_us
 from emulator.core.durability import NotDurable
+from emulator.core.errors import plain_error
 from emulator.core.faults import FaultTarget
 from emulator.core.http import MAX_BODY, exchange
 from emulator.core.routing import Call
@@ -58,7 +59,7 @@ SNAPSHOT_POINTS = frozenset({("POST", "/_emulator/reset"), ("POST", "/_emulator/
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
 LOCK_WAIT_S = 10.0
-_FAILED = orjson.dumps({"error": {"code": "INTERNAL_ERROR", "message": "cannot write the state file"}})
+_FAILED = plain_error("INTERNAL_ERROR", "cannot write the state file")
 
 
 class StateFileError(Exception):

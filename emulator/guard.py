@@ -20,8 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, quote, urlencode
 
-import orjson
-
+from emulator.core.errors import plain_error
 from emulator.core.http import content_type_is_json
 from emulator.core.types import ASGIApp, Headers, Message, Receive, Scope, Send
 
@@ -120,10 +119,6 @@ class HostPolicy:
 Refusal = tuple[int, bytes]  # status, JSON body
 
 
-def _control_error(code: str, message: str) -> bytes:
-    return orjson.dumps({"error": {"code": code, "message": message}})
-
-
 async def _send(
     send: Send, status: int, body: bytes, headers: Headers, media: bytes = b"application/json"
 ) -> None:
@@ -162,7 +157,7 @@ class HostGuard:
         self.refusals = tuple(refusals)
         self.control: Refusal = (
             403,
-            _control_error(
+            plain_error(
                 "FORBIDDEN",
                 "this Host is not allowed (DNS rebinding guard): add it with --allowed-hosts "
                 "or EMULATOR_ALLOWED_HOSTS",
@@ -285,11 +280,11 @@ class ControlGuard:
         site = _header(headers, b"sec-fetch-site")
         if site is not None and site.strip().lower() in (b"cross-site", b"same-site"):
             shown = site.decode("latin-1")
-            return 403, _control_error("FORBIDDEN", f"a {shown} write to the control plane is refused")
+            return 403, plain_error("FORBIDDEN", f"a {shown} write to the control plane is refused")
         origin = _header(headers, b"origin")
         host = _header(headers, b"host")
         if origin is not None and not same_origin(origin, scope.get("scheme", "http"), host):
-            return 403, _control_error(
+            return 403, plain_error(
                 "FORBIDDEN", "a write to the control plane from another origin is refused (Origin)"
             )
         content_type = _header(headers, b"content-type")
@@ -297,7 +292,7 @@ class ControlGuard:
             return None
         # A form, multipart or text/plain body is what a browser sends without a preflight:
         # refused whoever sends it (curl -d needs -H 'Content-Type: application/json').
-        return 415, _control_error(
+        return 415, plain_error(
             "UNSUPPORTED_MEDIA_TYPE",
             "a control-plane write with a body must be Content-Type: application/json",
         )
@@ -323,7 +318,7 @@ class ControlGuard:
         if dashboard and not path.startswith(DASHBOARD + "/fragments/"):
             await _send(send, 401, LOGIN_PAGE, [CSP, DENY_FRAMES], b"text/html; charset=utf-8")
         else:
-            body = _control_error(
+            body = plain_error(
                 "UNAUTHORIZED", "this emulator needs its control token: Authorization: Bearer <token>"
             )
             await _send(send, 401, body, [(b"www-authenticate", b'Bearer realm="emulator control plane"')])

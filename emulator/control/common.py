@@ -14,7 +14,7 @@ from starlette.routing import Route
 from emulator.apis import prefixes
 from emulator.core.auth import KeyRecord
 from emulator.core.clock import Clock, iso_ms
-from emulator.core.errors import ApiError, FieldError, LimitError
+from emulator.core.errors import ApiError, FieldError, LimitError, plain_error
 from emulator.core.http import BODY_TIMEOUT_S, MAX_BODY
 from emulator.core.statemachine import TransitionError
 from emulator.runtime import Emulator
@@ -31,7 +31,7 @@ def json(data: Any, status: int = 200) -> Response:
 
 
 def error(status: int, code: str, message: str) -> Response:
-    return json({"error": {"code": code, "message": message}}, status)
+    return Response(plain_error(code, message), status, media_type="application/json")
 
 
 def invalid(exc: FieldError | ValueError) -> ControlError:

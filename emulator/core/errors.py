@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
+
+
+def plain_error(code: str, message: str) -> bytes:
+    """The control plane's envelope, `{"error": {"code", "message"}}`: its own answers, and
+    refusals made before a request reaches any API (host, size, cross-site, durability)."""
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
 
 class ApiError(Exception):
     """An error response: HTTP status, the vendor's code, a message naming the problem."""

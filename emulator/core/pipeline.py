@@ -15,14 +15,12 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
-import orjson
-
 from .access import LOGGED, AccessLog
 from .auth import KeyRing
 from .clock import US_PER_S, Clock, clock_of
 from .dialect import Dialect
 from .durability import NotDurable, WriteLog
-from .errors import ApiError, FieldError
+from .errors import ApiError, FieldError, plain_error
 from .faults import Fault, FaultRegistry, drop_connection
 from .http import (
     MAX_HEADER_BYTES,
@@ -408,7 +406,7 @@ class Gateway:
         anything else runs; not journaled (its headers are what is too large to keep)."""
         message = f"the request headers are larger than {MAX_HEADER_BYTES // 1024} KiB"
         if dialect is None:
-            payload = orjson.dumps({"error": {"code": "BAD_REQUEST", "message": message}})
+            payload = plain_error("BAD_REQUEST", message)
         else:
             error = dialect.bad_request(message)
             error.status = 431
