@@ -6,6 +6,9 @@ control plane and the dashboard are Starlette routes behind it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
@@ -15,10 +18,25 @@ from emulator.control import routes as control
 from emulator.core.access import LOGGED, AccessLog
 from emulator.core.pipeline import Gateway, Pipeline
 from emulator.core.ratelimit import RateLimiter
+from emulator.core.types import ASGIApp
 from emulator.durable import PersistControlWrites
 from emulator.guard import ControlGuard, HostGuard, HostPolicy
 from emulator.runtime import Domain, Emulator
 from emulator.ui import routes as ui
+
+
+class EmulatorApp(Starlette):
+    """Starlette for the control plane and the dashboard, with the API surfaces in front
+    of its whole stack (`front`: the Host check and the Gateway): an API request runs no
+    Starlette code at all, not even its error middleware (the pipeline answers its own
+    500s in the API's envelope)."""
+
+    def __init__(self, front: Callable[[ASGIApp], ASGIApp], **kwargs: Any) -> None:
+        self.front = front
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return self.front(super().build_middleware_stack())
 
 
 class Pipelines:
@@ -65,13 +83,19 @@ def create_app(
     refusals = [
         (api.dialect.prefix, (403, api.dialect.render_error(api.dialect.forbidden_host()))) for api in APIS
     ]
-    app = Starlette(
+    policy = HostPolicy(config.allowed_hosts)
+
+    def front(inner: ASGIApp) -> ASGIApp:
+        # Outermost: a Host not allowed is refused before anything else, on every surface;
+        # then the Gateway sends the API prefixes to their pipelines.
+        gateway = Gateway(inner, pipelines=lambda: pipelines.current, now=lambda: emu.clock.now_us())
+        return HostGuard(gateway, policy=policy, refusals=refusals)
+
+    app = EmulatorApp(
+        front,
         routes=[*control.routes, *ui.routes],
         middleware=[
-            # Outermost: a Host not allowed is refused before anything else, on every surface.
-            Middleware(HostGuard, policy=HostPolicy(config.allowed_hosts), refusals=refusals),
-            Middleware(Gateway, pipelines=lambda: pipelines.current, now=lambda: emu.clock.now_us()),
-            # Inside the Gateway: the control plane and the dashboard only.
+            # Behind the Gateway: the control plane and the dashboard only.
             Middleware(ControlGuard, token=config.control_token),
             # Inside the Gateway: sees control-plane requests only.
             Middleware(PersistControlWrites, emulator=emu),

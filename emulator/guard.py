@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, quote, urlencode
 
 from emulator.core.errors import plain_error
+from emulator.core.head import head_of
 from emulator.core.http import content_type_is_json
 from emulator.core.types import ASGIApp, Headers, Message, Receive, Scope, Send
 
@@ -166,16 +167,14 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            seen = self.policy._seen
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    allowed = seen.get(value)
-                    if allowed is None:
-                        allowed = self.policy.allows(value)
-                    if not allowed:
-                        await self._refuse(scope, send)
-                        return
-                    break
+            host = head_of(scope).host
+            if host is not None:
+                allowed = self.policy._seen.get(host)
+                if allowed is None:
+                    allowed = self.policy.allows(host)
+                if not allowed:
+                    await self._refuse(scope, send)
+                    return
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from . import validate
 from .clock import Clock, clock_of, instant_field, iso_us
 from .errors import FieldError
+from .head import Head
 from .types import Caller
 
 A = TypeVar("A", bound=Caller)
@@ -77,18 +78,23 @@ class AuthScheme:
     def key_from(self, headers: list[tuple[bytes, bytes]]) -> str | None:
         """The key, or None: no Authorization header, a malformed one, or more than one
         (ambiguous: which one a proxy or the vendor would honour is unknown, so neither)."""
-        found: bytes | None = None
-        for name, value in headers:
-            if name == b"authorization":
-                if found is not None:
-                    return None
-                found = value
-        if found is None:
-            return None
-        scheme, _, key = found.decode("latin-1").strip().partition(" ")
-        key = key.strip()
-        if scheme.lower() != self.scheme or self.pattern.fullmatch(key) is None:
-            return None
+        return self.key_of(Head(headers))
+
+    def key_of(self, head: Head) -> str | None:
+        """As key_from, read once per distinct header list (core/head.py)."""
+        keys = head.keys
+        try:
+            return keys[self]
+        except KeyError:
+            pass
+        key = None
+        found = head.authorization
+        if found is not None:
+            scheme, _, key = found.decode("latin-1").strip().partition(" ")
+            key = key.strip()
+            if scheme.lower() != self.scheme or self.pattern.fullmatch(key) is None:
+                key = None
+        keys[self] = key
         return key
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from .clock import iso_ms
+from .head import head_of
 
 MASK = "****"
 SHOWN = 4  # the last characters of a key that stay visible
@@ -100,8 +101,12 @@ class Redactor:
                 return self._bytes.sub(_mask_bytes, plain)
             return data
         prefixes = self._prefixes
-        if prefixes is not None and not any(prefix in data for prefix in prefixes):
-            return data
+        if prefixes is not None:
+            for prefix in prefixes:
+                if prefix in data:
+                    break
+            else:
+                return data
         if self._bytes.search(data) is not None:
             return self._bytes.sub(_mask_bytes, data)
         return data
@@ -212,7 +217,7 @@ class Journal:
                 redact.path(path),
                 route,
                 redact.data(query) if query else query,
-                redact.headers(scope["headers"]),
+                self._headers(scope),
                 redact.data(body) if body else body,
                 status,
                 redact.data(response) if response else response,
@@ -227,6 +232,16 @@ class Journal:
                 retry_after,
             )
         )
+
+    def _headers(self, scope: MutableMapping[str, Any]) -> bytes:
+        """The request's headers redacted, once per distinct header list (core/head.py)."""
+        head = head_of(scope)
+        kept = head.journal
+        if kept is not None and kept[0] is self.redactor:
+            return kept[1]
+        blob = self.redactor.headers(scope["headers"])
+        head.journal = (self.redactor, blob)
+        return blob
 
     def clear(self) -> None:
         self._entries.clear()

@@ -22,12 +22,11 @@ from .dialect import Dialect
 from .durability import NotDurable, WriteLog
 from .errors import ApiError, FieldError, plain_error
 from .faults import Fault, FaultRegistry, drop_connection
+from .head import head_of
 from .http import (
     MAX_HEADER_BYTES,
     BodyError,
-    content_type_is_json,
     date_header,
-    header_bytes,
     parse_json_object,
     read_body,
     read_body_quietly,
@@ -97,7 +96,7 @@ class Pipeline:
         The caller holds the lock."""
         dialect = self.dialect
         clock = self.backend.clock
-        key = dialect.scheme.key_from(scope["headers"])
+        key = dialect.scheme.key_of(head_of(scope))
         account = None if key is None else self.backend.keys.resolve(key, self.backend.accounts, clock)
         if account is None:
             client = scope.get("client")
@@ -143,7 +142,7 @@ class Pipeline:
         body: dict[str, Any] | None = None
         if error is None and route is not None and route.body:
             try:
-                if not content_type_is_json(scope["headers"]):
+                if not head_of(scope).json:
                     raise BodyError("Content-Type must be application/json")
                 read = True
                 raw = await read_body(receive)
@@ -326,11 +325,11 @@ class Pipeline:
         (`Bearer ****d0c1`), and any key in the path too."""
         redactor = self.journal.redactor
         path = redactor.path(scope["path"])
-        key = "-"
-        for name, value in scope["headers"]:
-            if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization"):
-                key = redactor.credentials(value).decode("latin-1")
-                break
+        head = head_of(scope)
+        key = head.shown
+        if key is None:
+            value = head.any_authorization
+            key = head.shown = "-" if value is None else redactor.credentials(value).decode("latin-1")
         duration_ms = (perf_counter_ns() - started) / 1_000_000
         access.write(self.dialect.name, scope["method"], path, status, duration_ms, key, fault_id)
 
@@ -371,7 +370,8 @@ class Gateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            too_large = header_bytes(scope) > MAX_HEADER_BYTES
+            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
+            too_large = target + head_of(scope).size > MAX_HEADER_BYTES
             for pipeline in self.pipelines():
                 prefix = pipeline.dialect.prefix
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
