@@ -5,7 +5,8 @@ Run with `make bench`. The server under test is pinned to core 0, wrk to core 1
 (`wrk -t1 -c32` for `--duration` seconds). Writes bench/RESULTS.md. The emulator rows run
 its default configuration (access log on, info, text); the "at warning" rows the same with
 the access log off; two ceilings: bare Starlette and a raw ASGI app on the same uvicorn.
-`--ratios` runs only the rows the speed targets compare (and writes no file).
+`--ratios` runs only the rows the speed targets compare (and writes no file); those rows
+are measured interleaved, in `--rounds` rounds (see target_rows).
 """
 
 from __future__ import annotations
@@ -172,57 +173,78 @@ def emulator_command(port: int, fixtures: Path, *flags: str) -> list[str]:
 UVICORN = ["--log-level", "warning", "--no-access-log", "--http", "httptools", "--loop", "uvloop"]
 
 
-def ceilings(args: argparse.Namespace, demo_key: str, extra: dict[str, str]) -> list[Result]:
-    """GET balance's JSON from bare Starlette (the first row: the × ceiling column) and from a
-    raw ASGI app, on the same uvicorn settings."""
-    out: list[Result] = []
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def target_rows(
+    args: argparse.Namespace, fixtures: Path, demo_key: str, extra: dict[str, str]
+) -> list[Result]:
+    """The rows the speed targets compare, measured interleaved: the two ceilings, the
+    emulator at its defaults and at `--log-level warning` all serve at once (each pinned
+    to core 0, idle while another is loaded), and `--rounds` rounds load each row in
+    turn for duration/rounds seconds. Each row reports its median round, so a drift of
+    the machine during the run moves every row alike instead of the ones that ran then."""
     bearer = {"Authorization": f"Bearer {demo_key}"}
-    for name, module in [("bare Starlette", "bare_app:app"), ("raw ASGI", "raw_app:app")]:
-        port = free_port()
-        with server([PY, "-m", "uvicorn", module, "--port", str(port), *UVICORN]) as process:
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    rows: list[tuple[str, str, str, dict[str, str], object, str]] = []
+    with contextlib.ExitStack() as stack:
+        for name, module in [("bare Starlette", "bare_app:app"), ("raw ASGI", "raw_app:app")]:
+            port = free_port()
+            command = [PY, "-m", "uvicorn", module, "--port", str(port), *UVICORN]
+            process = stack.enter_context(server(command))
             started = wait_until_ok(port, "/api/v1/balance", demo_key)
-            out.append(wrk(f"ceiling: {name} GET balance", f"http://127.0.0.1:{port}/api/v1/balance",
-                           args, bearer, pid=process.pid))
-        extra[f"ceiling ({name}) start to first 200"] = f"{started:.3f} s"
+            extra[f"ceiling ({name}) start to first 200"] = f"{started:.3f} s"
+            servers[name] = (port, process)
+            rows.append((f"ceiling: {name} GET balance", name, "/api/v1/balance", bearer, None, ""))
+        quiet = ("--log-level", "warning")
+        for name, flags, note in [("defaults", (), ""), ("warning", quiet, "access log off")]:
+            port = free_port()
+            process = stack.enter_context(server(emulator_command(port, fixtures, *flags)))
+            started = wait_until_ok(port, "/api/v1/balance", demo_key)
+            if name == "defaults":
+                extra["emulator start to first authenticated 200"] = f"{started:.3f} s"
+                extra["_start_s"] = f"{started}"
+            servers[name] = (port, process)
+            _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
+            rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
+            suffix = "" if name == "defaults" else ", logs at warning"
+            rows.append((f"247xd GET balance{suffix}", name, "/api/v1/balance", bearer, None, note))
+            rows.append((f"247xd POST OTP order{suffix}", name, "/api/v1/otp/orders", rich, OTP_ORDER, note))
+        rounds: dict[str, list[Result]] = {row[0]: [] for row in rows}
+        part = argparse.Namespace(**{**vars(args), "duration": max(1, round(args.duration / args.rounds))})
+        for _ in range(args.rounds):
+            for label, which, path, headers, body, note in rows:
+                port, process = servers[which]
+                rounds[label].append(wrk(label, f"http://127.0.0.1:{port}{path}", part, headers, body=body,
+                                         pid=process.pid, note=note))
+    out = []
+    for label, *_ in rows:
+        runs = rounds[label]
+        best = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+        spread = f"rounds {', '.join(f'{r.rps:,.0f}' for r in runs)} req/s"
+        out.append(Result(
+            name=label, rps=best.rps, p50_ms=median([r.p50_ms for r in runs]),
+            p99_ms=median([r.p99_ms for r in runs]), requests=sum(r.requests for r in runs),
+            errors=sum(r.errors for r in runs), rss_mb=max((r.rss_mb or 0) for r in runs) or None,
+            note="; ".join(filter(None, [best.note, spread])),
+        ))
     return out
 
 
-def at_warning(args: argparse.Namespace, fixtures: Path, demo_key: str) -> list[Result]:
-    """The two rows the targets compare, with `--log-level warning`: what the access log costs."""
-    out: list[Result] = []
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with server(emulator_command(port, fixtures, "--log-level", "warning")) as process:
-        wait_until_ok(port, "/api/v1/balance", demo_key)
-        out.append(wrk("247xd GET balance, logs at warning", f"{base}/api/v1/balance", args,
-                       {"Authorization": f"Bearer {demo_key}"}, pid=process.pid, note="access log off"))
-        _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
-        rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
-        out.append(wrk("247xd POST OTP order, logs at warning", f"{base}/api/v1/otp/orders", args, rich,
-                       body=OTP_ORDER, pid=process.pid, note="access log off"))
-    return out
+UVICORN = ["--log-level", "warning", "--no-access-log", "--http", "httptools", "--loop", "uvloop"]
 
 
 def ratios(args: argparse.Namespace) -> str:
     """Only the rows the speed targets compare: the ceilings, GET balance and POST OTP order
     at defaults and at warning."""
-    results: list[Result] = []
     extra: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         fixtures = bench_fixtures(Path(tmp_dir))
         demo_key = json.loads(fixtures.read_text())["247xd"]["accounts"][0]["keys"][0]["key"]
-        results += ceilings(args, demo_key, extra)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        with server(emulator_command(port, fixtures)) as process:
-            wait_until_ok(port, "/api/v1/balance", demo_key)
-            results.append(wrk("247xd GET balance", f"{base}/api/v1/balance", args,
-                               {"Authorization": f"Bearer {demo_key}"}, pid=process.pid))
-            _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
-            rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
-            results.append(wrk("247xd POST OTP order", f"{base}/api/v1/otp/orders", args, rich,
-                               body=OTP_ORDER, pid=process.pid))
-        results += at_warning(args, fixtures, demo_key)
+        results = target_rows(args, fixtures, demo_key, extra)
+    extra.pop("_start_s", None)
     return report(results, extra, args) + "\n" + verdict(results, {})
 
 
@@ -456,23 +478,18 @@ def run(args: argparse.Namespace) -> str:
     with tempfile.TemporaryDirectory() as tmp_dir:
         fixtures = bench_fixtures(Path(tmp_dir))
         demo_key = json.loads(fixtures.read_text())["247xd"]["accounts"][0]["keys"][0]["key"]
-        bearer = {"Authorization": f"Bearer {demo_key}"}
 
-        results += ceilings(args, demo_key, extra)
+        results += target_rows(args, fixtures, demo_key, extra)
+        start_s = float(extra.pop("_start_s"))
+        metrics["start_s"] = start_s
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         with server(emulator_command(port, fixtures)) as process:
-            start_s = wait_until_ok(port, "/api/v1/balance", demo_key)
-            extra["emulator start to first authenticated 200"] = f"{start_s:.3f} s"
-            metrics["start_s"] = start_s
-            results.append(wrk("247xd GET balance", f"{base}/api/v1/balance", args, bearer, pid=process.pid))
+            wait_until_ok(port, "/api/v1/balance", demo_key)
             _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
             rich = {"Authorization": f"Bearer {account['apiKey']}"}  # type: ignore[index]
             body = OTP_ORDER
-            post = wrk("247xd POST OTP order", f"{base}/api/v1/otp/orders", args, rich, body=body,
-                       pid=process.pid)
-            results.append(post)
             _, order = request(port, "POST", "/api/v1/otp/orders", body, key=account["apiKey"])  # type: ignore[index]
             order_id = order["data"]["orderId"]  # type: ignore[index]
             results.append(wrk("247xd GET OTP order", f"{base}/api/v1/otp/orders/{order_id}", args, rich,
@@ -493,8 +510,6 @@ def run(args: argparse.Namespace) -> str:
                                {"Authorization": f"ApiKey {few['apiKey']}"}, pid=process.pid))  # type: ignore[index]
             results.append(wrk("USDTLowFee list 20 of 10,000 orders", f"{base}/v1/energy/orders?limit=20",
                                args, {"Authorization": f"ApiKey {many['apiKey']}"}, pid=process.pid))  # type: ignore[index]
-
-        results += at_warning(args, fixtures, demo_key)
 
         # Memory with 100,000 orders: a fresh server, filled through the API.
         port = free_port()
@@ -607,6 +622,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of the target rows (each row: its median round)")
     parser.add_argument("--peers", action=argparse.BooleanOptionalAction,
                         default=shutil.which("node") is not None)
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
