@@ -99,7 +99,7 @@ def test_the_check_catches_a_log_that_writes_the_whole_state(
             otp_order(d.client)
             for _ in range(orders):
                 otp_order(d.client)
-            monkeypatch.setattr(durable_mod, "frame", lambda record, emu=d.emu: state_mod.dumps(emu) + b"\n")
+            monkeypatch.setattr(durable_mod, "_dumps", lambda record, emu=d.emu: state_mod.dumps(emu))
             before = log_of(tmp_path / f"s{orders}.json").stat().st_size
             otp_order(d.client)
             sizes.append(log_of(tmp_path / f"s{orders}.json").stat().st_size - before)
