@@ -413,7 +413,7 @@ class DurableState:
                 # collection walks (and so copies) the heap the parent still shares.
                 os.nice(19)
                 gc.disable()
-                self.files.write_snapshot(state_mod.dumps(self.emu))
+                self.files.write_snapshot(state_mod.snapshot(self.emu))
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - reported by the parent's reap
                 os.write(2, f"emulator: compaction: cannot write {self.files.path}: {exc}\n".encode())
@@ -448,7 +448,7 @@ class DurableState:
             self._reap(block=True)
         try:
             self._rotate()
-            data = state_mod.dumps(self.emu)
+            data = state_mod.snapshot(self.emu)
             self.files.write_snapshot(data)
         except OSError as exc:
             self._break(f"cannot write {self.files.path}: {exc.strerror or exc}")
@@ -590,7 +590,7 @@ def open_state_file(
     try:
         if raw is None:
             with emu.lock:
-                data = state_mod.dumps(emu)
+                data = state_mod.snapshot(emu)
             files.write_snapshot(data)
         else:
             files.recover()

@@ -237,6 +237,14 @@ class Driver:
         state.load(raw, restarted, FAULT_TARGETS)  # what `serve --state-file` does at start
         with restarted.lock:
             assert state.dumps(restarted) == raw
+        # The state file's own snapshot (orders in columns) loads to the same state.
+        with self.emu.lock:
+            columns = state.snapshot(self.emu)
+        from_file = frozen_emulator(seed=99)
+        state.load(columns, from_file, FAULT_TARGETS)
+        with from_file.lock:
+            assert state.dumps(from_file) == raw
+            assert state.snapshot(from_file) == columns
 
 
 ACTIONS: dict[str, Callable[[Driver, random.Random], None]] = {
