@@ -53,7 +53,8 @@ def test_tables_in_another_order_map_to_the_same_orders() -> None:
     for k in range(3):
         orders["statuses"][k].reverse()
         top = len(orders["statuses"][k]) - 1
-        orders["status"] = [top - s if kind == k else s for kind, s in zip(orders["kind"], orders["status"], strict=True)]
+        pairs = zip(orders["kind"], orders["status"], strict=True)
+        orders["status"] = [top - s if kind == k else s for kind, s in pairs]
     emu = frozen_emulator(seed=99)
     state.load(orjson.dumps(changed), emu, FAULT_TARGETS)
     with emu.lock:
