@@ -408,7 +408,7 @@ def compaction_stall_ms(tmp: Path, orders: int = 100_000) -> tuple[float, float]
     durable = open_state_file(folder / "state.json", emu, app)
     started = time.perf_counter()
     with emu.lock:
-        state_mod.dumps(emu)
+        state_mod.snapshot(emu)  # what the child writes
     export_ms = (time.perf_counter() - started) * 1000
     with emu.lock:
         started = time.perf_counter()

@@ -10,6 +10,7 @@ commands applied since: emulator/durable.py, docs/durability.md.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import random
 from collections.abc import Sequence
@@ -139,6 +140,29 @@ def load(raw: bytes, emu: Emulator, targets: Sequence[FaultTarget]) -> None:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise StateError(f"(document) is not valid JSON: {exc}") from None
-    domain = parse(doc, targets)
+    try:
+        domain = parse(doc, targets)
+    finally:
+        del doc
+        if len(raw) > TRIM_AFTER_BYTES:
+            release_memory()
     with emu.lock:
         emu.install(domain, "state")
+
+
+# A parsed document of this size leaves tens of MB of freed memory in the allocator.
+TRIM_AFTER_BYTES = 1 << 20
+
+
+def release_memory() -> None:
+    """Hand the memory a large document's parse or export freed back to the OS (glibc
+    keeps it otherwise: a server that imported 100,000 orders as rows stays ~60 MB
+    larger, and a larger process forks slower for the state file's compaction)."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+try:
+    _TRIM: Any = ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError):  # not glibc
+    _TRIM = None
