@@ -46,7 +46,7 @@ def export(emu: Emulator, columns: bool = False) -> dict[str, Any]:
         "clock": emu.clock.snapshot(),
         "faults": emu.faults.snapshot(),
         "247xd": xd247_state.export(emu.xd247, columns),
-        "usdtlowfee": usdtlowfee_state.export(emu.usdtlowfee),
+        "usdtlowfee": usdtlowfee_state.export(emu.usdtlowfee, columns),
     }
 
 

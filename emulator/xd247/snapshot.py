@@ -11,6 +11,7 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
+from emulator.core import snapshot as core_columns
 from emulator.core import validate as v
 from emulator.core.auth import export_keys, restore_keys
 from emulator.core.clock import LATEST_US, Clock, instant_field, iso_us
@@ -313,38 +314,10 @@ def _delivery(raw: dict[str, Any], where: str) -> SocialDelivery:
     )
 
 
-def _ints(cols: dict[str, Any], name: str, path: str, count: int, low: int, high: int) -> list[int]:
-    """A column of `count` integers from `low` to `high`, checked as a whole."""
-    col = cols.get(name)
-    if not isinstance(col, list) or len(col) != count:
-        raise FieldError(path + name, f"must be a list of {count} integers (orders.count)")
-    if count and (set(map(type, col)) != {int} or min(col) < low or max(col) > high):
-        bad = next(i for i, x in enumerate(col) if type(x) is not int or not low <= x <= high)
-        raise FieldError(f"{path}{name}[{bad}]", f"must be an integer from {low} to {high}")
-    return col
-
-
-def _pairs(cols: dict[str, Any], name: str, path: str, rows: set[int]) -> list[tuple[str, int, Any]]:
-    """A sparse column: [row, value] pairs, one for each of `rows` (or at most those)."""
-    listed = v.list_of(cols, name, path)
-    out = []
-    seen: set[int] = set()
-    for i, pair in enumerate(listed):
-        where = f"{path}{name}[{i}]"
-        if not isinstance(pair, list) or len(pair) != 2 or type(pair[0]) is not int:
-            raise FieldError(where, "must be a [row, value] pair")
-        if pair[0] not in rows or pair[0] in seen:
-            raise FieldError(where, f"names row {pair[0]}, not a row of its kind (or named twice)")
-        seen.add(pair[0])
-        out.append((where, pair[0], pair[1]))
-    return out
-
-
 def _restore_columns(backend: Xd247Backend, cols: object, path: str) -> None:
     """The orders from their columnar form (_columns): each column is checked as a whole
     (types, bounds, the tables it indexes), then becomes the book's array as it is."""
-    if not isinstance(cols, dict) or cols.get("form") != "columns":
-        raise FieldError(path + "form", 'must be "columns"')
+    cols = core_columns.form(cols, path)
     book = backend.orders
     count = v.integer(cols, "count", path, low=0, high=2**32 - 1)
     accounts = v.list_of(cols, "accounts", path)
@@ -353,15 +326,15 @@ def _restore_columns(backend: Xd247Backend, cols: object, path: str) -> None:
     kinds_items = (book.price_options, book.social_options, book.premium)
     if len(tables) != len(KINDS) or len(statuses) != len(KINDS):
         raise FieldError(path + "items", f"must list the items and the statuses of the {len(KINDS)} kinds")
-    kind = _ints(cols, "kind", path, count, 0, len(KINDS) - 1)
-    account = _ints(cols, "account", path, count, 0, len(accounts) - 1)
-    item = _ints(cols, "item", path, count, 0, 2**32 - 1)
-    status = _ints(cols, "status", path, count, 0, 255)
-    price = _ints(cols, "price", path, count, 0, fixtures.MAX_COINS)
-    created = _ints(cols, "createdUs", path, count, -(2**62), LATEST_US)
-    updated = _ints(cols, "updatedUs", path, count, -(2**62), LATEST_US)
-    refunded = _ints(cols, "refunded", path, count, NOT_REFUNDED, fixtures.MAX_COINS)
-    phone = _ints(cols, "phone", path, count, 0, 2**64 - 1)
+    kind = core_columns.ints(cols, "kind", path, count, 0, len(KINDS) - 1)
+    account = core_columns.ints(cols, "account", path, count, 0, len(accounts) - 1)
+    item = core_columns.ints(cols, "item", path, count, 0, 2**32 - 1)
+    status = core_columns.ints(cols, "status", path, count, 0, 255)
+    price = core_columns.ints(cols, "price", path, count, 0, fixtures.MAX_COINS)
+    created = core_columns.ints(cols, "createdUs", path, count, -(2**62), LATEST_US)
+    updated = core_columns.ints(cols, "updatedUs", path, count, -(2**62), LATEST_US)
+    refunded = core_columns.ints(cols, "refunded", path, count, NOT_REFUNDED, fixtures.MAX_COINS)
+    phone = core_columns.ints(cols, "phone", path, count, 0, 2**64 - 1)
     # The tables: names to this backend's numbers (the same order as exported, normally).
     numbers = []
     for i, account_id in enumerate(accounts):
@@ -404,14 +377,14 @@ def _restore_columns(backend: Xd247Backend, cols: object, path: str) -> None:
     for n, k in enumerate(kind):
         rows[k].add(n)
     codes = {}
-    for where, n, code in _pairs(cols, "otpCodes", path, rows[OTP_KIND]):
+    for where, n, code in core_columns.pairs(cols, "otpCodes", path, rows[OTP_KIND]):
         if not isinstance(code, str) or OTP_CODE_RE.fullmatch(code) is None:
             raise FieldError(where, "must be [row, a string of 4 to 8 digits]")
         codes[n] = code
     deliveries = {n: _delivery(raw if isinstance(raw, dict) else {}, where + ".")
-                  for where, n, raw in _pairs(cols, "deliveries", path, rows[SOCIAL_KIND])}
+                  for where, n, raw in core_columns.pairs(cols, "deliveries", path, rows[SOCIAL_KIND])}
     credentials = {n: _credentials({"credentials": raw}, where + ".")
-                   for where, n, raw in _pairs(cols, "credentials", path, rows[PREMIUM_KIND])}
+                   for where, n, raw in core_columns.pairs(cols, "credentials", path, rows[PREMIUM_KIND])}
     sparse = (("deliveries", SOCIAL_KIND, deliveries), ("credentials", PREMIUM_KIND, credentials))
     for name, k, given in sparse:
         if len(given) != len(rows[k]):
