@@ -37,6 +37,9 @@ def test_the_columns_hold_every_kind_and_load_to_the_same_state() -> None:
     assert orders["form"] == "columns" and orders["count"] == len(orjson.loads(ROWS)["247xd"]["orders"])
     assert set(orders["kind"]) == {0, 1, 2} and orders["otpCodes"] and orders["deliveries"]
     assert orders["credentials"] and set(orders["refunded"]) != {-1}
+    energy = COLUMNS["usdtlowfee"]["orders"]
+    assert energy["form"] == "columns" and energy["failureReasons"] and energy["delaysUs"]
+    assert len(set(energy["status"])) >= 2  # processing and a terminal one
     with TestClient(create_app(emulator=frozen_emulator(seed=99))) as other:
         assert ok(other.put("/_emulator/state", content=orjson.dumps(COLUMNS))) == {"status": "loaded"}
         assert normalised(ok(other.get("/_emulator/state"))) == normalised(orjson.loads(ROWS))
@@ -62,7 +65,20 @@ def test_tables_in_another_order_map_to_the_same_orders() -> None:
 
 
 ORDERS = ["247xd", "orders"]
+ENERGY = ["usdtlowfee", "orders"]
 BAD = [
+    (ENERGY + ["form"], None, "usdtlowfee.orders.form"),
+    (ENERGY + ["id", 1], 1, "usdtlowfee.orders.id[1]"),
+    (ENERGY + ["id", 0], 2**62, "usdtlowfee.orders.id[0]"),
+    (ENERGY + ["durationHours", 0], 2, "usdtlowfee.orders.durationHours[0]"),
+    (ENERGY + ["energyValue", 0], 1, "usdtlowfee.orders.energyValue[0]"),
+    (ENERGY + ["addresses", 0], "T123", "usdtlowfee.orders.addresses[0]"),
+    (ENERGY + ["accounts", 0], "nobody", "usdtlowfee.orders.accounts[0]"),
+    (ENERGY + ["statuses", 0], "shipped", "usdtlowfee.orders.statuses"),
+    (ENERGY + ["txids"], "XYZ", "usdtlowfee.orders.txids"),
+    (ENERGY + ["failureReasons"], [], "usdtlowfee.orders.failureReasons"),
+    (ENERGY + ["delaysUs"], [[0, -1]], "usdtlowfee.orders.delaysUs[0]"),
+    (ENERGY + ["movedUs"], [[10**6, 5]], "usdtlowfee.orders.movedUs[0]"),
     (ORDERS + ["form"], "rows", "247xd.orders.form"),
     (ORDERS + ["count"], 10**10, "247xd.orders.count"),
     (ORDERS + ["kind"], [0], "247xd.orders.kind"),
@@ -109,8 +125,8 @@ def test_a_social_row_keeps_its_own_checks() -> None:
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_junk_anywhere_in_the_columns_is_a_400_never_a_500(data: st.DataObject) -> None:
-    target: Any = COLUMNS["247xd"]["orders"]
-    path: list[Any] = list(ORDERS)
+    path: list[Any] = list(data.draw(st.sampled_from([ORDERS, ENERGY])))
+    target: Any = COLUMNS[path[0]]["orders"]
     while isinstance(target, dict | list) and target and data.draw(st.booleans()):
         key = data.draw(st.sampled_from(list(target) if isinstance(target, dict) else range(len(target))))
         path.append(key)
