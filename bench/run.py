@@ -303,23 +303,6 @@ def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
     return own, starlette
 
 
-def state_document(port: int) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/_emulator/state")
-    raw = conn.getresponse().read()
-    conn.close()
-    return raw
-
-
-def put_state(port: int, raw: bytes) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("PUT", "/_emulator/state", body=raw, headers={"Content-Type": "application/json"})
-    response = conn.getresponse()
-    response.read()
-    conn.close()
-    assert response.status == 200, response.status
-
-
 def write_until(port: int, authorization: str, stop: threading.Event) -> None:
     """POST OTP orders on one connection until `stop` is set."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -348,56 +331,94 @@ def reads_while_writing(port: int, key: str, args: argparse.Namespace, what: str
             writer.join()
 
 
+# The durability scenario alternates the two servers this many times per measurement (each
+# run a share of --duration), so that a change in the machine's load hits both alike.
+ROUNDS = 2
+
+
+def combined(name: str, runs: list[Result]) -> Result:
+    """One row for alternating runs of the same thing: their mean rate, mean p50 and p99."""
+    count = len(runs)
+    return Result(
+        name=name, rps=sum(r.rps for r in runs) / count, p50_ms=sum(r.p50_ms for r in runs) / count,
+        p99_ms=sum(r.p99_ms for r in runs) / count, requests=sum(r.requests for r in runs),
+        errors=sum(r.errors for r in runs), rss_mb=runs[-1].rss_mb,
+        note=f"mean of {count} runs alternating with the other server",
+    )
+
+
 def durability(args: argparse.Namespace, fixtures: Path, demo_key: str, tmp: Path,
                results: list[Result], extra: dict[str, str], metrics: dict[str, float]) -> None:
     """Issue 14: POST OTP order with the state file (the image's and the CLI's defaults:
     --fsync off) against the same without, at 20,000 and 100,000 orders in state; GET
-    p99 while writes run; restart with >= 100,000 orders; compaction's stall in-process."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    docs: dict[str, bytes] = {}
-    rps: dict[str, float] = {}
-    with server(emulator_command(port, fixtures)) as process:
-        wait_until_ok(port, "/api/v1/balance", demo_key)
-        _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
-        key = f"Bearer {account['apiKey']}"  # type: ignore[index]
-        for size, more in (("20,000", 20_000), ("100,000", 80_000)):
-            fill(port, "/api/v1/otp/orders", OTP_ORDER, key, more)
-            docs[size] = state_document(port)
-            result = wrk(f"POST OTP order, {size} orders in state, no state file",
-                         f"{base}/api/v1/otp/orders", args, {"Authorization": key}, body=OTP_ORDER,
-                         pid=process.pid)
-            results.append(result)
-            rps[f"memory {size}"] = result.rps
-        results.append(reads_while_writing(port, key, args, "no state file", process.pid))
+    p99 while writes run; restart with >= 100,000 orders; compaction's stall in-process.
+
+    Two servers run side by side, one with the state file, both filled through the API,
+    and each measurement alternates between them (ROUNDS times, --duration split among
+    them): the ratio compares runs minutes apart at most, not a run before another
+    helper's test suite started with one after."""
     state_file = tmp / "durable" / "state.json"
     state_file.parent.mkdir()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = emulator_command(port, fixtures) + ["--state-file", str(state_file)]
-    # It ends killed (-9), so server() finds no process group left to stop.
-    with contextlib.suppress(ProcessLookupError), server(command) as process:
-        wait_until_ok(port, "/api/v1/balance", demo_key)
-        for size in ("20,000", "100,000"):
-            put_state(port, docs[size])
-            result = wrk(f"POST OTP order, {size} orders in state, state file", f"{base}/api/v1/otp/orders",
-                         args, {"Authorization": key}, body=OTP_ORDER, pid=process.pid)
-            results.append(result)
-            rps[f"disk {size}"] = result.rps
-        reads = reads_while_writing(port, key, args, "state file", process.pid)
-        results.append(reads)
-        metrics["durable_get_p99_ms"] = reads.p99_ms
+    ports = {"memory": free_port(), "disk": free_port()}
+    commands = {
+        "memory": emulator_command(ports["memory"], fixtures),
+        "disk": emulator_command(ports["disk"], fixtures) + ["--state-file", str(state_file)],
+    }
+    what = {"memory": "no state file", "disk": "state file"}
+    short = argparse.Namespace(**{**vars(args), "duration": max(2, args.duration // ROUNDS)})
+    # The state file's server ends killed (-9), so server() finds no process group left to stop.
+    with server(commands["memory"]) as memory, contextlib.suppress(ProcessLookupError), \
+            server(commands["disk"]) as disk:
+        pids = {"memory": memory.pid, "disk": disk.pid}
+        keys: dict[str, str] = {}
+        for name, port in ports.items():
+            wait_until_ok(port, "/api/v1/balance", demo_key)
+            _, account = request(port, "POST", "/_emulator/247xd/accounts", {"coins": 10**9})
+            keys[name] = account["apiKey"]  # type: ignore[index]
+        rps: dict[str, float] = {}
+        for size, more in (("20,000", 20_000), ("100,000", 80_000)):
+            fillers = [threading.Thread(target=fill, args=(ports[n], "/api/v1/otp/orders", OTP_ORDER,
+                                                           f"Bearer {keys[n]}", more)) for n in ports]
+            for filler in fillers:
+                filler.start()
+            for filler in fillers:
+                filler.join()
+            runs: dict[str, list[Result]] = {"memory": [], "disk": []}
+            for _ in range(ROUNDS):
+                for name in ("memory", "disk"):
+                    url = f"http://127.0.0.1:{ports[name]}/api/v1/otp/orders"
+                    runs[name].append(wrk(f"POST {name} {size}", url, short,
+                                          {"Authorization": f"Bearer {keys[name]}"}, body=OTP_ORDER,
+                                          pid=pids[name]))
+            for name in ("memory", "disk"):
+                row = combined(f"POST OTP order, {size} orders in state, {what[name]}", runs[name])
+                results.append(row)
+                rps[f"{name} {size}"] = row.rps
+        reads: dict[str, list[Result]] = {"memory": [], "disk": []}
+        for _ in range(ROUNDS):
+            for name in ("memory", "disk"):
+                reads[name].append(reads_while_writing(ports[name], f"Bearer {keys[name]}", short, what[name],
+                                                       pids[name]))
+        for name in ("memory", "disk"):
+            row = combined(reads[name][0].name, reads[name])
+            results.append(row)
+            if name == "disk":
+                metrics["durable_get_p99_ms"] = row.p99_ms
+        extra["RSS after the writes (now; the table's column is the peak)"] = (
+            f"{proc_kb(memory.pid, 'VmRSS') / 1024:.1f} MB without the state file, "
+            f"{proc_kb(disk.pid, 'VmRSS') / 1024:.1f} MB with it"
+        )
         log = state_file.with_name(state_file.name + ".log")
         extra["state file after the writes"] = (
             f"snapshot {state_file.stat().st_size / 1e6:.1f} MB, log {log.stat().st_size / 1e6:.1f} MB"
         )
-        os.killpg(process.pid, signal.SIGKILL)  # kill -9: the next start replays the log
-        process.wait()
+        os.killpg(disk.pid, signal.SIGKILL)  # kill -9: the next start replays the log
+        disk.wait()
     for how in ("after kill -9 (snapshot + log replay)", "after a clean stop (snapshot only)"):
         port = free_port()
         command = emulator_command(port, fixtures) + ["--state-file", str(state_file)]
-        with server(command) as process:
-            restart_s = wait_until_ok(port, "/api/v1/balance", account["apiKey"])  # type: ignore[index]
+        with server(command):
+            restart_s = wait_until_ok(port, "/api/v1/balance", keys["disk"])
         extra[f"restart with >= 100,000 orders {how}: first authenticated 200"] = f"{restart_s:.3f} s"
         metrics["restart_s"] = max(metrics.get("restart_s", 0.0), restart_s)
     for size in ("20,000", "100,000"):
@@ -430,7 +451,7 @@ def compaction_stall_ms(tmp: Path, orders: int = 100_000) -> tuple[float, float]
     durable = open_state_file(folder / "state.json", emu, app)
     started = time.perf_counter()
     with emu.lock:
-        state_mod.dumps(emu)
+        state_mod.snapshot(emu)  # what the child writes
     export_ms = (time.perf_counter() - started) * 1000
     with emu.lock:
         started = time.perf_counter()
