@@ -57,6 +57,11 @@ OPERATIONS = [op for op in os.environ.get("CONTRACT_OPERATIONS", "").split(",") 
 # fresh account per scenario, as in-process.
 CONTROL_URL = (os.environ.get("CONTRACT_CONTROL_URL") or "").rstrip("/") or None
 BREAKAGE = os.environ.get("CONTRACT_BREAK") or None
+# The schemathesis phases to run (all by default); test_teeth.py narrows its children with it.
+PHASE_NAMES = ("examples", "coverage", "fuzzing", "stateful")
+PHASES = [p for p in os.environ.get("CONTRACT_PHASES", ",".join(PHASE_NAMES)).split(",") if p]
+if set(PHASES) - set(PHASE_NAMES):
+    raise RuntimeError(f"CONTRACT_PHASES: unknown {sorted(set(PHASES) - set(PHASE_NAMES))}; known: {PHASE_NAMES}")
 
 # The in-process clock: frozen (no automatic move ever fires by itself, so runs repeat).
 START = "2025-01-15T10:30:00Z"
@@ -284,7 +289,10 @@ def config_for(target: Target) -> schemathesis.Config:
         # Positive and negative data; no example database, so a run depends on the seed alone.
         "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
         # Stateful walks the documented links with valid data (negatives are the other phases' job).
-        "phases": {"stateful": {"generation": {"mode": "positive"}}},
+        "phases": {
+            **{name: {"enabled": name in PHASES} for name in PHASE_NAMES},
+            "stateful": {"enabled": "stateful" in PHASES, "generation": {"mode": "positive"}},
+        },
         "operations": _operations_config(target.api),
     }
     if target.live:
@@ -322,6 +330,8 @@ def flows_skipped(target: Target) -> str | None:
         return "the stateful flows buy and save: set CONTRACT_ALLOW_SPEND=1 to run them against a live target"
     if OPERATIONS:
         return "CONTRACT_OPERATIONS picks single operations; the flows need the linked ones"
+    if "stateful" not in PHASES:
+        return "CONTRACT_PHASES leaves out the stateful phase"
     return None
 
 
