@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from .support import USDTLOWFEE, energy_lists, flows, flows_skipped, load_schema, reads_by_id, target
+from .support import (
+    CONTROL_URL,
+    USDTLOWFEE,
+    energy_lists,
+    flows,
+    flows_skipped,
+    load_schema,
+    reads_by_id,
+    scripted_flows,
+    target,
+)
 
 TARGET = target(USDTLOWFEE)
 schema = load_schema(TARGET)
@@ -30,7 +40,13 @@ def test_usdtlowfee_lists() -> None:
 
 
 SKIP_FLOWS = flows_skipped(TARGET)
-if SKIP_FLOWS is None:
+if SKIP_FLOWS is None and TARGET.live and CONTROL_URL is None:
+
+    def test_usdtlowfee_flows() -> None:
+        """Without a control plane, one account for the whole run: the links walked once, in order."""
+        scripted_flows(schema, TARGET)
+
+elif SKIP_FLOWS is None:
     TestUsdtLowFeeFlows = flows(schema, TARGET)
 else:
     REASON: str = SKIP_FLOWS

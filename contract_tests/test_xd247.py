@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from .support import XD247, flows, flows_skipped, load_schema, reads_by_id, target
+from .support import (
+    CONTROL_URL,
+    XD247,
+    flows,
+    flows_skipped,
+    load_schema,
+    reads_by_id,
+    scripted_flows,
+    target,
+)
 
 TARGET = target(XD247)
 schema = load_schema(TARGET)
@@ -24,7 +33,13 @@ def test_xd247_reads_by_id() -> None:
 
 
 SKIP_FLOWS = flows_skipped(TARGET)
-if SKIP_FLOWS is None:
+if SKIP_FLOWS is None and TARGET.live and CONTROL_URL is None:
+
+    def test_xd247_flows() -> None:
+        """Without a control plane, one account for the whole run: the links walked once, in order."""
+        scripted_flows(schema, TARGET)
+
+elif SKIP_FLOWS is None:
     TestXd247Flows = flows(schema, TARGET)
 else:
     REASON: str = SKIP_FLOWS
