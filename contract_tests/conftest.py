@@ -206,7 +206,7 @@ def _coverage_table(report: dict[str, Any]) -> list[str]:
         lines += [
             f"{sum(bought.values())} purchases of at most {report['purchases']['cap']} (CONTRACT_MAX_PURCHASES): "
             + (", ".join(f"{k} {v}" for k, v in bought.items()) or "none")
-            + (f"; generated cases not sent, their operation's share spent: "
+            + ("; generated cases not sent, their operation's share spent: "
                + ", ".join(f"{k} {v}" for k, v in held.items()) if held else ""),
             "",
         ]

@@ -688,18 +688,26 @@ def _guard_spending(context: Any, case: Any, kwargs: Any) -> None:
         with _BOUGHT_LOCK:
             if sum(BOUGHT.values()) >= MAX_PURCHASES:  # the hard bound; the shares keep a run inside it
                 raise SpendingRefused(f"CONTRACT_MAX_PURCHASES={MAX_PURCHASES} reached; {label} not sent")
-            if not _SCRIPTED.get() and GENERATED_BOUGHT[label] >= purchase_shares().get(label, 0):
-                HELD_BACK[label] += 1
-                held = True
-            else:
-                held = False
-        if held:
-            reject()  # not sent, not judged: Hypothesis moves on to the next case
         if label == "POST /v1/energy/orders":
             _cheapest_energy(case)
 
 
 GENERATED_BOUGHT: Counter[str] = Counter()  # the part of BOUGHT the generated cases bought
+
+
+def within_share(case: Any) -> None:
+    """Before a generated case is sent (test_*.py): over its operation's share of the purchases
+    (purchase_shares), it is held back — not sent, not judged, Hypothesis moves on. (Not in the
+    before_call hook: schemathesis wraps whatever a hook raises as a hook error.)"""
+    if not _costs_money(case):
+        return
+    label = f"{case.method.upper()} {case.path}"
+    with _BOUGHT_LOCK:
+        held = GENERATED_BOUGHT[label] >= purchase_shares().get(label, 0)
+        if held:
+            HELD_BACK[label] += 1
+    if held:
+        reject()
 
 
 @schemathesis.hook("after_call")

@@ -24,6 +24,7 @@ def _case(label: str) -> Any:
 
 @pytest.fixture
 def spending_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support, "CONTROL_URL", None)  # whatever target this run has
     monkeypatch.setattr(support, "_SPENDING_APIS", {"247xd", "usdtlowfee"})
     monkeypatch.setattr(support, "BOUGHT", support.Counter())
     monkeypatch.setattr(support, "GENERATED_BOUGHT", support.Counter())
@@ -42,25 +43,28 @@ def test_the_shares_and_the_fixed_walks_stay_within_the_cap(
     assert min(shares.values()) >= 1  # every spending operation can be judged a 2xx
 
 
-# The guard runs inside the Hypothesis test of a generated case; here it is called directly.
+# within_share runs inside the Hypothesis test of a generated case; here it is called directly.
 @pytest.mark.filterwarnings("ignore:Using `reject` outside a property-based test")
 def test_a_generated_case_over_its_share_is_held_back_not_sent(spending_run: None) -> None:
     label = "POST /otp/orders"
     share = support.purchase_shares()[label]
     ok = SimpleNamespace(status_code=201)
     for _ in range(share):
+        support.within_share(_case(label))
         support._guard_spending(None, _case(label), {})
         support._count_purchases(None, _case(label), ok)
     with pytest.raises(UnsatisfiedAssumption):
-        support._guard_spending(None, _case(label), {})
+        support.within_share(_case(label))
     assert support.HELD_BACK[label] == 1
-    # another operation keeps its own share; the fixed walk (scripted) is not held back
-    support._guard_spending(None, _case("POST /premium/orders"), {})
+    support.within_share(_case("POST /premium/orders"))  # another operation keeps its own share
+    # the fixed walks' purchases (scripted) are not the generated cases'
     token = support._SCRIPTED.set(True)
     try:
-        support._guard_spending(None, _case(label), {})
+        support._count_purchases(None, _case("POST /premium/orders"), ok)
     finally:
         support._SCRIPTED.reset(token)
+    assert support.GENERATED_BOUGHT["POST /premium/orders"] == 0
+    assert sum(support.BOUGHT.values()) == share + 1
 
 
 def test_the_hard_bound_still_refuses(spending_run: None, monkeypatch: pytest.MonkeyPatch) -> None:
