@@ -18,6 +18,7 @@ from .support import (
     reads_by_id,
     scripted_flows,
     target,
+    within_share,
 )
 
 TARGET = target(USDTLOWFEE)

@@ -16,6 +16,7 @@ from .support import (
     reads_by_id,
     scripted_flows,
     target,
+    within_share,
 )
 
 TARGET = target(XD247)
