@@ -221,7 +221,7 @@ def run_live(breakage: str, served_url: str, tmp: Path, mode: str, timeout: floa
         elif breakage in COMPLETED_ORDER:
             env |= {"CONTRACT_OPERATIONS": COMPLETED_ORDER[breakage], "CONTRACT_PHASES": "examples,coverage,fuzzing",
                     "CONTRACT_USDTLOWFEE_ORDER_IDS": _completed_order(url)}
-        run = _run_child(breakage, mode, env, reports, timeout, flows=breakage not in COMPLETED_ORDER)
+        run = _run_child(breakage, mode, env, reports, timeout, flows=mode != DEFAULTS or breakage not in COMPLETED_ORDER)
         return replace(run, seconds=round(time.monotonic() - started, 1))  # with the proxy's start and any setup
     finally:
         proxy.terminate()
