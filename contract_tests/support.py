@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, Phase, reject, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.core.failures import Failure
 from starlette.testclient import TestClient
@@ -695,19 +695,19 @@ def _guard_spending(context: Any, case: Any, kwargs: Any) -> None:
 GENERATED_BOUGHT: Counter[str] = Counter()  # the part of BOUGHT the generated cases bought
 
 
-def within_share(case: Any) -> None:
-    """Before a generated case is sent (test_*.py): over its operation's share of the purchases
-    (purchase_shares), it is held back — not sent, not judged, Hypothesis moves on. (Not in the
-    before_call hook: schemathesis wraps whatever a hook raises as a hook error.)"""
+def within_share(case: Any) -> bool:
+    """Whether a generated case may be sent (test_*.py): without a control plane, not once its
+    operation's share of the purchases (purchase_shares) is spent — it is then held back: not sent,
+    not judged, counted in HELD_BACK, and the test passes over it (not a rejection, which Hypothesis
+    would count towards giving up, nor in the before_call hook, whose errors schemathesis wraps)."""
     if not _costs_money(case):
-        return
+        return True
     label = f"{case.method.upper()} {case.path}"
     with _BOUGHT_LOCK:
-        held = GENERATED_BOUGHT[label] >= purchase_shares().get(label, 0)
-        if held:
-            HELD_BACK[label] += 1
-    if held:
-        reject()
+        if GENERATED_BOUGHT[label] < purchase_shares().get(label, 0):
+            return True
+        HELD_BACK[label] += 1
+        return False
 
 
 @schemathesis.hook("after_call")

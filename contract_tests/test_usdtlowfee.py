@@ -27,8 +27,8 @@ schema = load_schema(TARGET)
 
 @schema.parametrize()
 def test_usdtlowfee(case: Any) -> None:
-    within_share(case)  # without a control plane, a spending operation's share of CONTRACT_MAX_PURCHASES
-    case.call_and_validate()
+    if within_share(case):  # without a control plane, a spending operation's share of CONTRACT_MAX_PURCHASES
+        case.call_and_validate()
 
 
 def test_usdtlowfee_reads_by_id() -> None:

@@ -25,8 +25,8 @@ schema = load_schema(TARGET)
 
 @schema.parametrize()
 def test_xd247(case: Any) -> None:
-    within_share(case)  # without a control plane, a spending operation's share of CONTRACT_MAX_PURCHASES
-    case.call_and_validate()
+    if within_share(case):  # without a control plane, a spending operation's share of CONTRACT_MAX_PURCHASES
+        case.call_and_validate()
 
 
 def test_xd247_reads_by_id() -> None:
