@@ -20,7 +20,7 @@ Message = dict[str, Any]
 Edit = Callable[[int, list, bytes], tuple[int, list, bytes]]
 
 
-def _rewrite(app: App, path: str, method: str | None, edit: Edit | Callable[[dict[str, Any]], Edit]) -> App:
+def _rewrite(app: App, path: str, method: str | None, edit: Any) -> App:
     """Buffer the responses to `method path` (any method if None) and pass them through `edit`
     (or through `edit(scope)`'s answer, for a `_per_key` edit)."""
 
@@ -28,7 +28,7 @@ def _rewrite(app: App, path: str, method: str | None, edit: Edit | Callable[[dic
         if scope["type"] != "http" or scope["path"] != path or (method and scope["method"] != method):
             await app(scope, receive, send)
             return
-        change = edit(scope) if getattr(edit, "per_key", False) else edit  # type: ignore[call-arg]
+        change: Edit = edit(scope) if getattr(edit, "per_key", False) else edit
         start: Message = {}
         chunks: list[bytes] = []
 

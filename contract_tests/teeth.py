@@ -182,7 +182,8 @@ def _run_child(
         )
         code, output = child.returncode, child.stdout + child.stderr
     except subprocess.TimeoutExpired as exc:
-        code, output = -1, f"timed out after {timeout} s\n{exc.stdout or ''}{exc.stderr or ''}"
+        partial = [out.decode() if isinstance(out, bytes) else out or "" for out in (exc.stdout, exc.stderr)]
+        code, output = -1, f"timed out after {timeout} s\n{''.join(partial)}"
     drift = reports / "drift.md"
     cover = reports / "coverage.json"
     return Run(
