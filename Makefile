@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
 
-.PHONY: serve test check bench docker install install-test browser clean
+.PHONY: serve test check bench docker install install-test browser clean contract-live
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ browser:
 ## run every test (unit, HTTP in-process, property-based, the dashboard in Chromium)
 test: install-test browser
 	$(BIN)/python -m pytest $(ARGS)
+
+## every deliberate breakage (contract_tests/breakages.py) live through contract_tests/proxy.py in front of
+## `emulator serve` with its default limits and no control URL: must be reported (contract_tests/README.md)
+contract-live: install-test
+	$(BIN)/python -m contract_tests.teeth --defaults $(ARGS)
 
 ## load benchmark -> bench/RESULTS.md (installs wrk from Debian's packages if missing)
 bench: install-test

@@ -20,13 +20,15 @@ Message = dict[str, Any]
 Edit = Callable[[int, list, bytes], tuple[int, list, bytes]]
 
 
-def _rewrite(app: App, path: str, method: str | None, edit: Edit) -> App:
-    """Buffer the responses to `method path` (any method if None) and pass them through `edit`."""
+def _rewrite(app: App, path: str, method: str | None, edit: Any) -> App:
+    """Buffer the responses to `method path` (any method if None) and pass them through `edit`
+    (or through `edit(scope)`'s answer, for a `_per_key` edit)."""
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] != path or (method and scope["method"] != method):
             await app(scope, receive, send)
             return
+        change: Edit = edit(scope) if getattr(edit, "per_key", False) else edit
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -37,7 +39,7 @@ def _rewrite(app: App, path: str, method: str | None, edit: Edit) -> App:
             chunks.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            status, headers, body = edit(start["status"], list(start.get("headers", [])), b"".join(chunks))
+            status, headers, body = change(start["status"], list(start.get("headers", [])), b"".join(chunks))
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -46,6 +48,19 @@ def _rewrite(app: App, path: str, method: str | None, edit: Edit) -> App:
         await app(scope, receive, capture)
 
     return wrapped
+
+
+def _per_key(make: Callable[[], Edit]) -> Callable[[dict[str, Any]], Edit]:
+    """An edit with state of its own per caller's key (Authorization): behind a proxy, one broken
+    server sees every account of a run (a fresh one per scenario), as a real vendor would."""
+    edits: dict[bytes, Edit] = {}
+
+    def edit_for(scope: dict[str, Any]) -> Edit:
+        key = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+        return edits.setdefault(key, make())
+
+    edit_for.per_key = True  # type: ignore[attr-defined]
+    return edit_for
 
 
 def _json_edit(change: Callable[[Any], None]) -> Edit:
@@ -168,23 +183,29 @@ def total_mismatch(app: App, key: str) -> App:
 
 
 def double_refund(app: App, key: str) -> App:
-    """247xd credits a refund twice: every later balance shows refundedAmount once more."""
-    extra = [0.0]
+    """247xd credits a refund twice: every later balance of the account shows refundedAmount once more."""
+    extra: dict[bytes, float] = {}
 
-    def on_refund(doc: Any) -> None:
-        extra[0] += float(doc["data"].get("refundedAmount", 0))
-
-    def on_balance(doc: Any) -> None:
-        doc["data"]["coins"] = round(doc["data"]["coins"] + extra[0], 2)
-
-    balance = _rewrite(app, "/api/v1/balance", "GET", _json_edit(on_balance))
+    def who(scope: dict[str, Any]) -> bytes:
+        return next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/api/v1/") and path.endswith("/refund"):
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        caller = who(scope)
+
+        def on_refund(doc: Any) -> None:
+            extra[caller] = extra.get(caller, 0.0) + float(doc["data"].get("refundedAmount", 0))
+
+        def on_balance(doc: Any) -> None:
+            doc["data"]["coins"] = round(doc["data"]["coins"] + extra.get(caller, 0.0), 2)
+
+        if path.startswith("/api/v1/") and path.endswith("/refund"):
             await _rewrite(app, path, "POST", _json_edit(on_refund))(scope, receive, send)
             return
-        await balance(scope, receive, send)
+        await _rewrite(app, "/api/v1/balance", "GET", _json_edit(on_balance))(scope, receive, send)
 
     return wrapped
 
@@ -367,15 +388,19 @@ def price_misreported(app: App, key: str) -> App:
 
 def frozen_stuck(app: App, key: str) -> App:
     """USDTLowFee's frozenSun never falls: a settled order's price stays frozen (total kept right)."""
-    shown = [0]
 
-    def change(doc: Any) -> None:
-        data = doc["data"]
-        shown[0] = max(shown[0], data["frozenSun"])
-        data["frozenSun"] = min(shown[0], data["totalSun"])
-        data["balanceSun"] = data["totalSun"] - data["frozenSun"]
+    def make() -> Edit:
+        shown = [0]  # the most an account's wallet has shown frozen
 
-    return _rewrite(app, "/v1/wallet/balance", "GET", _json_edit(change))
+        def change(doc: Any) -> None:
+            data = doc["data"]
+            shown[0] = max(shown[0], data["frozenSun"])
+            data["frozenSun"] = min(shown[0], data["totalSun"])
+            data["balanceSun"] = data["totalSun"] - data["frozenSun"]
+
+        return _json_edit(change)
+
+    return _rewrite(app, "/v1/wallet/balance", "GET", _per_key(make))
 
 
 def txid_missing(app: App, key: str) -> App:

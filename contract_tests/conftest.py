@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from schemathesis.core.failures import Failure
 
-from . import pacing
+from . import pacing, support
 from .support import (
     ALLOW_SPEND,
     CONTROL_URL,
@@ -173,7 +173,16 @@ def coverage() -> dict[str, Any]:
         elif not judged.get("2xx"):
             unjudged.append(f"{api} {label}")
         apis.setdefault(api, {})[label] = entry
+    purchases = None
+    if support._SPENDING_APIS:  # a live target without a control plane: what the run bought, and held back
+        purchases = {
+            "cap": support.MAX_PURCHASES,
+            "bought": dict(sorted(support.BOUGHT.items())),
+            "sharesOfGeneratedCases": support.purchase_shares(),
+            "heldBack": dict(sorted(support.HELD_BACK.items())),
+        }
     return {
+        **({"purchases": purchases} if purchases else {}),
         "requests": pacing.LEDGER.sent,
         "rateLimited": sum(pacing.LEDGER.rate_limited.values()),
         "waitedSeconds": round(pacing.LEDGER.waited_s, 1),
@@ -190,6 +199,18 @@ def _coverage_table(report: dict[str, Any]) -> list[str]:
         f"{report['requests']} requests, {report['rateLimited']} answered 429 and retried "
         f"(waited {report['waitedSeconds']} s), {report['seconds']} s.",
         "",
+    ]
+    if "purchases" in report:
+        bought = report["purchases"]["bought"]
+        held = report["purchases"]["heldBack"]
+        lines += [
+            f"{sum(bought.values())} purchases of at most {report['purchases']['cap']} (CONTRACT_MAX_PURCHASES): "
+            + (", ".join(f"{k} {v}" for k, v in bought.items()) or "none")
+            + ("; generated cases not sent, their operation's share spent: "
+               + ", ".join(f"{k} {v}" for k, v in held.items()) if held else ""),
+            "",
+        ]
+    lines += [
         "| operation | 2xx | 4xx | 5xx | 429 retried | reachable |",
         "|---|---|---|---|---|---|",
     ]

@@ -49,6 +49,7 @@ def main() -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    sock.listen(128)  # connections wait in the backlog until uvicorn serves them
     print(f"proxy listening on http://127.0.0.1:{port}", flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", date_header=False, server_header=False)
     uvicorn.Server(config).run(sockets=[sock])

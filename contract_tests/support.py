@@ -6,6 +6,7 @@ The contract is `emulator/specs/*.json`; nothing here restates a wire shape.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import threading
@@ -57,6 +58,11 @@ OPERATIONS = [op for op in os.environ.get("CONTRACT_OPERATIONS", "").split(",") 
 # fresh account per scenario, as in-process.
 CONTROL_URL = (os.environ.get("CONTRACT_CONTROL_URL") or "").rstrip("/") or None
 BREAKAGE = os.environ.get("CONTRACT_BREAK") or None
+# The schemathesis phases to run (all by default); test_teeth.py narrows its children with it.
+PHASE_NAMES = ("examples", "coverage", "fuzzing", "stateful")
+PHASES = [p for p in os.environ.get("CONTRACT_PHASES", ",".join(PHASE_NAMES)).split(",") if p]
+if set(PHASES) - set(PHASE_NAMES):
+    raise RuntimeError(f"CONTRACT_PHASES: unknown {sorted(set(PHASES) - set(PHASE_NAMES))}; known: {PHASE_NAMES}")
 
 # The in-process clock: frozen (no automatic move ever fires by itself, so runs repeat).
 START = "2025-01-15T10:30:00Z"
@@ -284,7 +290,10 @@ def config_for(target: Target) -> schemathesis.Config:
         # Positive and negative data; no example database, so a run depends on the seed alone.
         "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "database": "none"},
         # Stateful walks the documented links with valid data (negatives are the other phases' job).
-        "phases": {"stateful": {"generation": {"mode": "positive"}}},
+        "phases": {
+            **{name: {"enabled": name in PHASES} for name in PHASE_NAMES},
+            "stateful": {"enabled": "stateful" in PHASES, "generation": {"mode": "positive"}},
+        },
         "operations": _operations_config(target.api),
     }
     if target.live:
@@ -308,6 +317,8 @@ def load_schema(target: Target) -> Any:
     if OPERATIONS:
         schema = schema.exclude(func=lambda ctx: _operation_id(ctx) not in OPERATIONS)
     _READ_ONLY[target.base_url or ""] = not target.may_spend
+    if target.live and target.may_spend and CONTROL_URL is None:
+        _SPENDING_APIS.add(target.api.name)
     schema.hook("map_body")(whole_numbers)
     return schema
 
@@ -322,6 +333,8 @@ def flows_skipped(target: Target) -> str | None:
         return "the stateful flows buy and save: set CONTRACT_ALLOW_SPEND=1 to run them against a live target"
     if OPERATIONS:
         return "CONTRACT_OPERATIONS picks single operations; the flows need the linked ones"
+    if "stateful" not in PHASES:
+        return "CONTRACT_PHASES leaves out the stateful phase"
     return None
 
 
@@ -384,6 +397,66 @@ def flows(schema: Any, target: Target) -> Any:
     test_case = Flows.TestCase
     test_case.settings = stateful_settings()
     return test_case
+
+
+def scripted_flows(schema: Any, target: Target) -> None:
+    """The flows without a control plane (the real API; a served emulator without CONTRACT_CONTROL_URL).
+
+    There is one long-lived account then, whose balance, stock and orders change from call to call,
+    so Hypothesis' replays of a walk would not meet the same answers, and any scenario that stopped
+    where an earlier identical one went on (a sold-out item, the purchase cap) would be reported as
+    flaky. So the links are walked once, in a fixed order, judged by every check, with the same money
+    steps as the stateful flows: a fixed number of purchases (SCRIPTED_PURCHASES), always.
+    """
+    money = Money(schema, target)
+    key = target.key
+    auth = {"Authorization": target.api.header_value(key)}
+
+    def step(path: str, method: str, **kwargs: Any) -> Any:
+        case = schema[path][method].Case(headers=dict(auth), **kwargs)
+        response = money.step(case, key, None, case.call)
+        case.validate_response(response)
+        money.after_step(case, response, key, None)
+        return response.json().get("data") if 200 <= response.status_code < 300 and response.content else None
+
+    token = _SCRIPTED.set(True)
+    try:
+        if target.api is XD247:
+            services = step("/otp/services", "GET") or []
+            options = [(o["price"], s["id"], o["id"]) for s in services for o in s["priceOptions"] if o["stock"] > 0]
+            if options:
+                _, service_id, option_id = min(options)
+                order = step("/otp/orders", "POST", body={"serviceId": service_id, "priceOptionId": option_id})
+                if order:
+                    # cancel, then (within the step, Money.after_step) refund twice: money_refund
+                    step("/otp/orders/{orderId}/cancel", "POST", path_parameters={"orderId": order["orderId"]})
+                    step("/otp/orders/{orderId}", "GET", path_parameters={"orderId": order["orderId"]})
+            socials = step("/social/services", "GET") or []
+            picks = [(o["pricePer1000"] * o["min"], o["id"], o["min"]) for s in socials for o in s["options"]]
+            if picks:
+                _, option_id, quantity = min(picks)
+                body = {"optionId": option_id, "link": "https://example.com/contract-tests", "quantity": quantity}
+                order = step("/social/orders", "POST", body=body)
+                if order:
+                    step("/social/orders/{orderId}", "GET", path_parameters={"orderId": order["orderId"]})
+            apps = [(a["price"], a["id"]) for a in step("/premium/services", "GET") or [] if a["stock"] > 0]
+            if apps:
+                order = step("/premium/orders", "POST", body={"serviceId": min(apps)[1]})
+                if order:
+                    step("/premium/orders/{orderId}", "GET", path_parameters={"orderId": order["orderId"]})
+        else:
+            body = {"type": "manual", "data": {
+                "tronAddress": tron.address_from_bytes(os.urandom(20)), "energyValue": 32000, "durationHours": 1}}
+            order = step("/v1/energy/orders", "POST", body=body)
+            if order:
+                step("/v1/energy/orders/{id}", "GET", path_parameters={"id": order["id"]})
+            # save -> (Money.after_step) label -> default -> read -> delete
+            address = step("/v1/addresses", "POST", body={"tronAddress": tron.address_from_bytes(os.urandom(20)), "label": "contract tests"})
+            if address:
+                step("/v1/addresses/{id}", "GET", path_parameters={"id": address["id"]})
+                step("/v1/addresses/{id}", "DELETE", path_parameters={"id": address["id"]})
+    finally:
+        _SCRIPTED.reset(token)
 
 
 class Money:
@@ -572,7 +645,22 @@ def _cheapest_energy(case: Any) -> None:
 
 _READ_ONLY: dict[str, bool] = {}
 BOUGHT: Counter[str] = Counter()  # spending calls the live target accepted (2xx), per operation
+HELD_BACK: Counter[str] = Counter()  # generated spending cases not sent: the operation's share was spent
 _BOUGHT_LOCK = threading.Lock()
+# Purchases the fixed walk makes without a control plane (scripted_flows; energy_lists' three orders).
+SCRIPTED_PURCHASES = {"247xd": 3, "usdtlowfee": 1 + 3}
+_SCRIPTED: contextvars.ContextVar[bool] = contextvars.ContextVar("contract_scripted", default=False)
+_SPENDING_APIS: set[str] = set()  # APIs of this run on a live target that may be the vendor, writes allowed
+
+
+def purchase_shares() -> dict[str, int]:
+    """CONTRACT_MAX_PURCHASES shared out, decided before anything is bought: the fixed walks' purchases
+    first, the rest evenly over the spending operations' generated cases (examples, coverage, fuzzing).
+    A share spent, the operation's further generated cases are not sent (HELD_BACK), so the cap is never
+    met half-way through a walk and the run is the same every time."""
+    labels = sorted(label for label in SPENDING if DOCUMENTED[label] in _SPENDING_APIS)
+    rest = MAX_PURCHASES - sum(SCRIPTED_PURCHASES[api] for api in _SPENDING_APIS)
+    return {label: max(0, rest) // len(labels) for label in labels} if labels else {}
 
 
 class SpendingRefused(RuntimeError):
@@ -598,17 +686,38 @@ def _guard_spending(context: Any, case: Any, kwargs: Any) -> None:
             raise SpendingRefused(f"{label} is a write; set CONTRACT_ALLOW_SPEND=1 to allow writes")
     if _costs_money(case):
         with _BOUGHT_LOCK:
-            if sum(BOUGHT.values()) >= MAX_PURCHASES:
+            if sum(BOUGHT.values()) >= MAX_PURCHASES:  # the hard bound; the shares keep a run inside it
                 raise SpendingRefused(f"CONTRACT_MAX_PURCHASES={MAX_PURCHASES} reached; {label} not sent")
         if label == "POST /v1/energy/orders":
             _cheapest_energy(case)
 
 
+GENERATED_BOUGHT: Counter[str] = Counter()  # the part of BOUGHT the generated cases bought
+
+
+def within_share(case: Any) -> bool:
+    """Whether a generated case may be sent (test_*.py): without a control plane, not once its
+    operation's share of the purchases (purchase_shares) is spent — it is then held back: not sent,
+    not judged, counted in HELD_BACK, and the test passes over it (not a rejection, which Hypothesis
+    would count towards giving up, nor in the before_call hook, whose errors schemathesis wraps)."""
+    if not _costs_money(case):
+        return True
+    label = f"{case.method.upper()} {case.path}"
+    with _BOUGHT_LOCK:
+        if GENERATED_BOUGHT[label] < purchase_shares().get(label, 0):
+            return True
+        HELD_BACK[label] += 1
+        return False
+
+
 @schemathesis.hook("after_call")
 def _count_purchases(context: Any, case: Any, response: Any) -> None:
     if 200 <= response.status_code < 300 and _costs_money(case):
+        label = f"{case.method.upper()} {case.path}"
         with _BOUGHT_LOCK:
-            BOUGHT[f"{case.method.upper()} {case.path}"] += 1
+            BOUGHT[label] += 1
+            if not _SCRIPTED.get():
+                GENERATED_BOUGHT[label] += 1
 
 
 # --- a check the seeds call for ----------------------------------------------------------
@@ -707,12 +816,16 @@ def energy_lists(schema: Any, target: Target) -> None:
         response = case.call()
         return case, response
 
-    if target.may_spend and not _cap_reached():
+    if target.may_spend:
         create = schema["/v1/energy/orders"]["POST"]
-        for _ in range(3):
-            address = tron.address_from_bytes(os.urandom(20))
-            body = {"type": "manual", "data": {"tronAddress": address, "energyValue": 32000, "durationHours": 1}}
-            create.Case(body=body, headers=auth).call()
+        token = _SCRIPTED.set(True)  # three of SCRIPTED_PURCHASES
+        try:
+            for _ in range(3):
+                address = tron.address_from_bytes(os.urandom(20))
+                body = {"type": "manual", "data": {"tronAddress": address, "energyValue": 32000, "durationHours": 1}}
+                create.Case(body=body, headers=auth).call()
+        finally:
+            _SCRIPTED.reset(token)
     judged = [page(limit=100)]
     everything = judged[0][1].json()["data"]
     problems = []
@@ -742,6 +855,3 @@ def energy_lists(schema: Any, target: Target) -> None:
     for case, response in judged:
         case.validate_response(response)
 
-
-def _cap_reached() -> bool:
-    return CONTROL_URL is None and sum(BOUGHT.values()) >= MAX_PURCHASES - 3

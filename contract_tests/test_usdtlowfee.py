@@ -8,7 +8,18 @@ from typing import Any
 
 import pytest
 
-from .support import USDTLOWFEE, energy_lists, flows, flows_skipped, load_schema, reads_by_id, target
+from .support import (
+    CONTROL_URL,
+    USDTLOWFEE,
+    energy_lists,
+    flows,
+    flows_skipped,
+    load_schema,
+    reads_by_id,
+    scripted_flows,
+    target,
+    within_share,
+)
 
 TARGET = target(USDTLOWFEE)
 schema = load_schema(TARGET)
@@ -16,7 +27,8 @@ schema = load_schema(TARGET)
 
 @schema.parametrize()
 def test_usdtlowfee(case: Any) -> None:
-    case.call_and_validate()
+    if within_share(case):  # without a control plane, a spending operation's share of CONTRACT_MAX_PURCHASES
+        case.call_and_validate()
 
 
 def test_usdtlowfee_reads_by_id() -> None:
@@ -30,7 +42,13 @@ def test_usdtlowfee_lists() -> None:
 
 
 SKIP_FLOWS = flows_skipped(TARGET)
-if SKIP_FLOWS is None:
+if SKIP_FLOWS is None and TARGET.live and CONTROL_URL is None:
+
+    def test_usdtlowfee_flows() -> None:
+        """Without a control plane, one account for the whole run: the links walked once, in order."""
+        scripted_flows(schema, TARGET)
+
+elif SKIP_FLOWS is None:
     TestUsdtLowFeeFlows = flows(schema, TARGET)
 else:
     REASON: str = SKIP_FLOWS

@@ -1,0 +1,69 @@
+"""The purchase cap of a live run without a control plane (support.purchase_shares and the guard):
+shared out before anything is bought, so a generated case over its operation's share is not sent
+(held back: the test passes over it) and the cap is never met half-way through a walk — the run is the
+same every time instead of failing with SpendingRefused and then Hypothesis' "flaky"."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from . import support
+
+URL = "http://vendor.invalid"
+
+
+def _case(label: str) -> Any:
+    method, path = label.split(" ", 1)
+    schema = SimpleNamespace(config=SimpleNamespace(base_url=URL), raw_schema={"paths": {path: {method.lower(): {}}}})
+    return SimpleNamespace(method=method, path=path, operation=SimpleNamespace(schema=schema), body=None)
+
+
+@pytest.fixture
+def spending_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support, "CONTROL_URL", None)  # whatever target this run has
+    monkeypatch.setattr(support, "_SPENDING_APIS", {"247xd", "usdtlowfee"})
+    monkeypatch.setattr(support, "BOUGHT", support.Counter())
+    monkeypatch.setattr(support, "GENERATED_BOUGHT", support.Counter())
+    monkeypatch.setattr(support, "HELD_BACK", support.Counter())
+    monkeypatch.setitem(support._READ_ONLY, URL, False)
+
+
+@pytest.mark.parametrize("cap", [50, 11, 200])
+def test_the_shares_and_the_fixed_walks_stay_within_the_cap(
+    spending_run: None, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    monkeypatch.setattr(support, "MAX_PURCHASES", cap)
+    shares = support.purchase_shares()
+    assert set(shares) == support.SPENDING
+    assert sum(shares.values()) + sum(support.SCRIPTED_PURCHASES.values()) <= cap
+    assert min(shares.values()) >= 1  # every spending operation can be judged a 2xx
+
+
+def test_a_generated_case_over_its_share_is_held_back_not_sent(spending_run: None) -> None:
+    label = "POST /otp/orders"
+    share = support.purchase_shares()[label]
+    ok = SimpleNamespace(status_code=201)
+    for _ in range(share):
+        assert support.within_share(_case(label))
+        support._guard_spending(None, _case(label), {})
+        support._count_purchases(None, _case(label), ok)
+    assert not support.within_share(_case(label))  # held back: not sent, the test passes over it
+    assert support.HELD_BACK[label] == 1
+    assert support.within_share(_case("POST /premium/orders"))  # another operation keeps its own share
+    # the fixed walks' purchases (scripted) are not the generated cases'
+    token = support._SCRIPTED.set(True)
+    try:
+        support._count_purchases(None, _case("POST /premium/orders"), ok)
+    finally:
+        support._SCRIPTED.reset(token)
+    assert support.GENERATED_BOUGHT["POST /premium/orders"] == 0
+    assert sum(support.BOUGHT.values()) == share + 1
+
+
+def test_the_hard_bound_still_refuses(spending_run: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    support.BOUGHT["POST /v1/energy/orders"] = support.MAX_PURCHASES
+    with pytest.raises(support.SpendingRefused):
+        support._guard_spending(None, _case("POST /otp/orders"), {})
