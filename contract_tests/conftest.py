@@ -142,6 +142,10 @@ def _read_only(api: str) -> bool:
     return bool(os.environ.get(f"CONTRACT_{env}_URL")) and not ALLOW_SPEND
 
 
+def _inconclusive(record: dict[str, Any]) -> bool:
+    return str(record.get("outcome", "")).startswith("inconclusive")
+
+
 def coverage() -> dict[str, Any]:
     """Per API and operation: responses judged by status class, 429s retried, and whether the run
     could reach it; `unjudged` lists the reachable operations never judged a 2xx."""
@@ -181,8 +185,17 @@ def coverage() -> dict[str, Any]:
             "sharesOfGeneratedCases": support.purchase_shares(),
             "heldBack": dict(sorted(support.HELD_BACK.items())),
         }
+    settlement = None
+    if support.SETTLEMENTS:  # frozen_release without a control plane: the orders waited for
+        settlement = {
+            "boundS": support.SETTLE_WAIT_S,
+            "waitedSeconds": round(pacing.LEDGER.settle_waited_s, 1),
+            "orders": list(support.SETTLEMENTS),
+            "inconclusive": sum(1 for r in support.SETTLEMENTS if _inconclusive(r)),
+        }
     return {
         **({"purchases": purchases} if purchases else {}),
+        **({"settlement": settlement} if settlement else {}),
         "requests": pacing.LEDGER.sent,
         "rateLimited": sum(pacing.LEDGER.rate_limited.values()),
         "waitedSeconds": round(pacing.LEDGER.waited_s, 1),
@@ -208,6 +221,17 @@ def _coverage_table(report: dict[str, Any]) -> list[str]:
             + (", ".join(f"{k} {v}" for k, v in bought.items()) or "none")
             + ("; generated cases not sent, their operation's share spent: "
                + ", ".join(f"{k} {v}" for k, v in held.items()) if held else ""),
+            "",
+        ]
+    if "settlement" in report:
+        settle = report["settlement"]
+        lines += [
+            f"frozen_release without a control plane: waited for {len(settle['orders'])} energy order(s) to "
+            f"settle by itself, at most {settle['boundS']:g} s each (CONTRACT_SETTLE_WAIT_S; "
+            f"{settle['waitedSeconds']} s paused): "
+            + "; ".join(f"order {r['orderId']} {r['outcome']}" for r in settle["orders"])
+            + (f". **{settle['inconclusive']} inconclusive**: not settled within the bound, the rule was not "
+               "judged (raise CONTRACT_SETTLE_WAIT_S)" if settle["inconclusive"] else ""),
             "",
         ]
     lines += [
@@ -279,6 +303,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     for label in _UNJUDGED:
         terminalreporter.write_line(f"contract coverage: {label} was reachable but never judged a 2xx", red=True)
+    for record in filter(_inconclusive, support.SETTLEMENTS):
+        terminalreporter.write_line(
+            f"contract frozen_release: energy order {record['orderId']} {record['outcome']}: not judged",
+            yellow=True,
+        )
     where = [REPORTS / "coverage.json"]
     if _enabled() and _REPORTS:
         where += [REPORTS / "drift.md", REPORTS / "junit.xml"]

@@ -56,6 +56,7 @@ class Ledger:
     rate_limited: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     sent: int = 0
     waited_s: float = 0.0
+    settle_waited_s: float = 0.0  # pauses while an order settles by itself (pause), not rate-limit windows
     ids: dict[tuple[str, str], list[Any]] = field(default_factory=lambda: defaultdict(list))  # (api, label) -> ids
     apis_run: set[str] = field(default_factory=set)
     reachable_by_id: set[tuple[str, str]] = field(default_factory=set)
@@ -161,6 +162,19 @@ def _wait(seconds: float) -> None:
         advance(seconds)
     else:
         time.sleep(seconds)  # the real endpoints: their clock is the wall clock
+
+
+def pause(seconds: float) -> None:
+    """Let the target's time pass (an order settling by itself): a clock move with a control plane,
+    real time otherwise. Sends nothing; the requests around it are paced as every other."""
+    if seconds <= 0:
+        return
+    LEDGER.settle_waited_s += seconds
+    advance = _advance[0]
+    if advance is not None:
+        advance(seconds)
+    else:
+        time.sleep(seconds)  # the real endpoints (or a served emulator without a control URL)
 
 
 def _before(bucket_name: str) -> None:

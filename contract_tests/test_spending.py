@@ -67,3 +67,52 @@ def test_the_hard_bound_still_refuses(spending_run: None, monkeypatch: pytest.Mo
     support.BOUGHT["POST /v1/energy/orders"] = support.MAX_PURCHASES
     with pytest.raises(support.SpendingRefused):
         support._guard_spending(None, _case("POST /otp/orders"), {})
+
+
+# --- frozen_release without a control plane (support.Money.await_settlement) --------------------------
+# The fixed walk waits for its energy order to settle by itself. Here in-process, where a pause is a
+# move of the emulator's frozen clock (the emulator fulfils after 5 s): nothing sleeps. Not in a live
+# run: the pacer's state is then the live target's.
+in_process_only = pytest.mark.skipif(support._LIVE, reason="in-process only: a live run paces its target")
+
+
+def _scripted_usdtlowfee(monkeypatch: pytest.MonkeyPatch, breakage: str | None = None) -> list[Any]:
+    from . import breakages, pacing
+
+    monkeypatch.setattr(support, "SETTLEMENTS", [])
+    monkeypatch.setattr(pacing, "LEDGER", pacing.Ledger())  # not this run's coverage
+    advance = pacing._advance[0]
+    emulator, app, control = support.new_emulator()  # its clock is the pacer's to move now
+    try:
+        key = support.fresh_key(support.USDTLOWFEE, control)
+        wrapped = support.Swap(breakages.wrap(app, "usdtlowfee", breakage, key))
+        target = support.Target(support.USDTLOWFEE, key, app=wrapped, emulator=emulator)
+        support.scripted_flows(support.load_schema(target), target)
+        return support.SETTLEMENTS
+    finally:
+        pacing.fresh_target()
+        pacing.set_advance(advance)
+
+
+@in_process_only
+def test_the_walk_sees_its_energy_order_settle_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    [record] = _scripted_usdtlowfee(monkeypatch)
+    # read back at once, then every SETTLE_POLL_S (2 s) of the clock: completed at the read after 5 s
+    assert (record["status"], record["polls"], record["seconds"]) == ("completed", 4, 6.0)
+    assert record["outcome"] == "completed after 6 s: price left frozenSun"
+
+
+@in_process_only
+def test_a_price_stuck_in_frozen_is_reported_without_a_control_plane(monkeypatch: pytest.MonkeyPatch) -> None:
+    from . import semantics
+
+    with pytest.raises(semantics.FAILURES["frozen_release"], match="price|frozen"):
+        _scripted_usdtlowfee(monkeypatch, "frozen-stuck")
+
+
+@in_process_only
+def test_an_order_unsettled_within_the_bound_is_inconclusive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support, "SETTLE_WAIT_S", 3.0)
+    [record] = _scripted_usdtlowfee(monkeypatch)  # neither passed nor failed: the rule was not judged
+    assert record["status"] == "processing" and record["polls"] == 3
+    assert record["outcome"].startswith("inconclusive: still processing after 3 s")
