@@ -304,7 +304,11 @@ def lifecycle_ms(runs: int = 300) -> tuple[float, float]:
 
 
 def write_until(port: int, authorization: str, stop: threading.Event) -> None:
-    """POST OTP orders on one connection until `stop` is set."""
+    """POST OTP orders on one connection until `stop` is set, from the load generator's
+    core (1), as wrk: left to the scheduler, these threads landed on the server's core and
+    the GET p99 measured them, with or without a state file alike."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(threading.get_native_id(), {1})
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     raw = json.dumps(OTP_ORDER)
     headers = {"Content-Type": "application/json", "Authorization": authorization}
