@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .http import is_json_media
 from .types import Headers, Scope
 
 MAX_HEADS = 1024
@@ -57,9 +58,7 @@ class Head:
         self.size = size
         self.authorization = authorization if authorizations == 1 else None
         self.any_authorization = any_authorization
-        self.json = (
-            content_type is not None and content_type.split(b";", 1)[0].strip().lower() == b"application/json"
-        )
+        self.json = content_type is not None and is_json_media(content_type)
         self.keys: dict[Any, str | None] = {}  # an auth scheme -> the key it reads, None: none
         self.journal: tuple[Any, bytes] | None = None  # (the redactor, the redacted copy)
         self.shown: str | None = None  # the access log's `Bearer ****d0c1`, or "-"

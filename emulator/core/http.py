@@ -139,9 +139,13 @@ async def read_body_quietly(receive: Receive) -> bytes:
 def content_type_is_json(headers: Headers) -> bool:
     for name, value in headers:
         if name == b"content-type":
-            media = value.split(b";", 1)[0].strip().lower()
-            return media == b"application/json"
+            return is_json_media(value)
     return False
+
+
+def is_json_media(content_type: bytes) -> bool:
+    """A Content-Type value naming application/json (parameters and case aside)."""
+    return content_type.split(b";", 1)[0].strip().lower() == b"application/json"
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
