@@ -105,12 +105,7 @@ class Pipeline:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = perf_counter_ns()
-        raw_path: bytes | None = scope.get("raw_path")
-        # A `%2F` in the path as sent: the server decoded it into `scope["path"]`, but it
-        # is data within one segment, not a separator. No route has a segment (an id)
-        # holding a slash, so such a path matches none: 404.
-        slash = raw_path is not None and b"%2" in raw_path and b"%2f" in raw_path.lower()
-        found = None if slash else self.router.match(path)
+        found = None if _slash_in_segment(scope) else self.router.match(path)
         # HEAD is GET without the body (RFC 9110 9.3.2): the GET route, its faults, its
         # rate-limit count; only the tail leaves the body out.
         method: str = scope["method"]
@@ -345,6 +340,14 @@ def _allow(found: Match) -> list[str]:
     if "GET" in methods:
         methods.insert(methods.index("GET") + 1, "HEAD")
     return methods
+
+
+def _slash_in_segment(scope: Scope) -> bool:
+    """A `%2F` in the path as sent: the server decoded it into `scope["path"]`, but it is
+    data within one segment, not a separator. No route has a segment (an id) holding a
+    slash, so such a path matches none: 404."""
+    raw: bytes | None = scope.get("raw_path")
+    return raw is not None and b"%2" in raw and b"%2f" in raw.lower()
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
