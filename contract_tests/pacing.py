@@ -153,15 +153,22 @@ def _bucket_of(response: Any) -> str:
     return f"anonymous {host}"  # SPEC: without a valid key, counted per client address
 
 
-def _wait(seconds: float) -> None:
-    if seconds <= 0:
-        return
-    LEDGER.waited_s += seconds
+def _pass(seconds: float) -> None:
+    """Let `seconds` of the target's time pass: a clock move with a control plane, else real
+    time (the real endpoints, or a served emulator without a control URL: their clock is the
+    wall clock)."""
     advance = _advance[0]
     if advance is not None:
         advance(seconds)
     else:
-        time.sleep(seconds)  # the real endpoints: their clock is the wall clock
+        time.sleep(seconds)
+
+
+def _wait(seconds: float) -> None:
+    if seconds <= 0:
+        return
+    LEDGER.waited_s += seconds
+    _pass(seconds)
 
 
 def pause(seconds: float) -> None:
@@ -170,11 +177,7 @@ def pause(seconds: float) -> None:
     if seconds <= 0:
         return
     LEDGER.settle_waited_s += seconds
-    advance = _advance[0]
-    if advance is not None:
-        advance(seconds)
-    else:
-        time.sleep(seconds)  # the real endpoints (or a served emulator without a control URL)
+    _pass(seconds)
 
 
 def _before(bucket_name: str) -> None:

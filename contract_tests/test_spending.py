@@ -17,7 +17,8 @@ URL = "http://vendor.invalid"
 
 def _case(label: str) -> Any:
     method, path = label.split(" ", 1)
-    schema = SimpleNamespace(config=SimpleNamespace(base_url=URL), raw_schema={"paths": {path: {method.lower(): {}}}})
+    paths = {path: {method.lower(): {}}}
+    schema = SimpleNamespace(config=SimpleNamespace(base_url=URL), raw_schema={"paths": paths})
     return SimpleNamespace(method=method, path=path, operation=SimpleNamespace(schema=schema), body=None)
 
 
