@@ -1,16 +1,33 @@
-"""uvicorn's HTTP protocol with a bound on a request's head (docs/limits.md).
+"""uvicorn's HTTP protocol with a bound on a request's head (docs/limits.md), and a
+response head written with its body in one write.
 
 httptools (llhttp), uvicorn's parser whenever it is installed, buffers a request line
 and headers of any size: a 64 MiB header cost the server 60 MB. The Gateway answers 431
 in the surface's envelope above MAX_HEADER_BYTES (core/http.py), but only once the whole
 head has arrived; this cuts the connection while it is still arriving.
+
+uvicorn writes a response's head as soon as `http.response.start` arrives and its body
+with the next message: two writes (two `send` system calls) per answer, and two regex
+searches per header. `coalescing_send` (docs/speed.md) makes the same bytes: it holds
+the head until the body and writes both at once, and checks the header names and values
+with one `bytes.translate` each, which refuses exactly the bytes uvicorn's patterns do.
+Anything else (a streamed or chunked body, HEAD, flow control, uvicorn's own access
+log) leaves the head to uvicorn's own `send` after writing what was held.
 """
 
 from __future__ import annotations
 
 import asyncio
+from types import MethodType
+from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from emulator.core.http import MAX_HEADER_BYTES
 
@@ -24,6 +41,100 @@ _TOO_LARGE = (
 )
 
 
+# Header names already checked against HEADER_RE: a handful (the APIs' own, Starlette's),
+# each searched once; the set is bounded for a client that could make it grow.
+_GOOD_NAMES: set[bytes] = set()
+_MAX_NAMES = 256
+# Each byte to 0 where HEADER_VALUE_RE would match it, else to 1: one C pass over the
+# joined values (a regex search costs ~60 instructions a byte).
+_VALUE_BYTES = bytes(0 if HEADER_VALUE_RE.search(bytes([b])) else 1 for b in range(256))
+_stock_send = RequestResponseCycle.send
+
+
+def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
+    """The response head uvicorn writes for `message` (its `send`, byte for byte), with
+    the cycle's state set as its `send` sets it; or None, having changed nothing, for
+    whatever this leaves to uvicorn's own `send`: a header uvicorn refuses or treats
+    specially (`connection`, `transfer-encoding`), no Content-Length (chunked), anything
+    malformed (uvicorn raises its own error for it, at its own point)."""
+    try:
+        status_line = STATUS_LINE.get(message.get("status"))
+        headers = message.get("headers", ())
+        if status_line is None or type(headers) not in (list, tuple):
+            return None
+        content = [status_line]
+        length = None
+        good = _GOOD_NAMES
+        for name, value in (*cycle.default_headers, *headers):
+            if name not in good:
+                if type(name) is not bytes or HEADER_RE.search(name):
+                    return None
+                if len(good) < _MAX_NAMES:
+                    good.add(name)
+            name = name.lower()
+            if name == b"content-length":
+                if length is None:
+                    length = int(value.decode())
+            elif name == b"transfer-encoding" or name == b"connection":
+                return None
+            content += (name, b": ", value, b"\r\n")
+        if length is None and cycle.scope["method"] != "HEAD" and message["status"] not in (204, 304):
+            return None  # uvicorn sends it chunked
+        # A byte refused in one value is refused in all of them joined.
+        if 0 in b"".join(content[3::4]).translate(_VALUE_BYTES):
+            return None
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if length is not None:
+        cycle.expected_content_length = length
+        cycle.chunked_encoding = False
+    if not cycle.keep_alive:
+        content.append(b"connection: close\r\n")
+    content.append(b"\r\n")
+    cycle.response_started = True
+    cycle.waiting_for_100_continue = False
+    return b"".join(content)
+
+
+async def coalescing_send(cycle: RequestResponseCycle, message: Any) -> None:
+    """uvicorn's `send`, with the head held back and written with a whole body."""
+    held: bytes | None = cycle.held  # type: ignore[attr-defined]
+    if held is None:
+        if (
+            message["type"] == "http.response.start" and not cycle.response_started and not cycle.disconnected
+            and not cycle.flow.write_paused and not cycle.access_log
+        ):
+            held = cycle.held = _head(cycle, message)  # type: ignore[attr-defined]
+            if held is not None:
+                return
+        await _stock_send(cycle, message)
+        return
+    cycle.held = None  # type: ignore[attr-defined]
+    if cycle.disconnected:
+        return  # as uvicorn: nothing more is written
+    if message["type"] == "http.response.body" and not message.get("more_body", False) \
+            and not cycle.flow.write_paused:
+        body = message.get("body", b"")
+        if cycle.scope["method"] == "HEAD":
+            cycle.expected_content_length = 0
+            cycle.transport.write(held)
+        elif len(body) == cycle.expected_content_length:
+            cycle.expected_content_length = 0
+            cycle.transport.write(held + body)
+        else:
+            cycle.transport.write(held)
+            await _stock_send(cycle, message)  # too long or short: uvicorn raises
+            return
+        cycle.response_complete = True
+        cycle.message_event.set()
+        if not cycle.keep_alive:
+            cycle.transport.close()
+        cycle.on_response()
+        return
+    cycle.transport.write(held)
+    await _stock_send(cycle, message)
+
+
 class BoundedHttpTools(HttpToolsProtocol):
     _head = 0
     _in_body = False
@@ -31,6 +142,12 @@ class BoundedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_body = True
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None:
+            fields = vars(cycle)
+            if "held" not in fields:  # a new cycle (an upgrade returns with the old one)
+                fields["held"] = None
+                fields["send"] = MethodType(coalescing_send, cycle)  # found before the class's
 
     def on_message_complete(self) -> None:
         self._in_body = False

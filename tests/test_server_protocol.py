@@ -1,0 +1,246 @@
+"""emulator/server.py's protocol against uvicorn's own: the same bytes on the wire.
+
+`BoundedHttpTools` replaces each cycle's `send` with `coalescing_send` (the head held
+until the body, written with it; header checks without a regex per header). These tests
+feed the same requests to uvicorn's stock `HttpToolsProtocol` and to ours over a
+recording transport and compare what each wrote, and whether each closed the
+connection: for the emulator's own answers, for Starlette's, and for generated header
+lists and bodies, malformed ones included (uvicorn refuses those; so must we, the same way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from emulator.server import BoundedHttpTools, coalescing_send
+from tests.conftest import XD_DEMO_KEY
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+GET = b"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+class Recording(asyncio.Transport):
+    """What a protocol writes, write by write, and whether it closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> None:
+        self.writes.append(bytes(data))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def exchange(protocol: type[HttpToolsProtocol], app: App, request: bytes) -> tuple[bytes, int, bool]:
+    """(the bytes written, how many writes, closed) for `request` served by `app`."""
+
+    async def run() -> tuple[bytes, int, bool]:
+        config = Config(app=app, lifespan="off", log_level="critical", date_header=False, access_log=False)
+        config.load()
+        state = ServerState()
+        state.default_headers = [(b"server", b"uvicorn")]  # as uvicorn.Server sets it by default
+        server = protocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
+        transport = Recording()
+        server.connection_made(transport)
+        server.data_received(request)
+        for _ in range(50):  # the tasks of pipelined requests start one after another
+            if not state.tasks:
+                break
+            await asyncio.gather(*list(state.tasks), return_exceptions=True)
+            await asyncio.sleep(0)
+        closed = transport.closed
+        server.connection_lost(None)
+        return b"".join(transport.writes), len(transport.writes), closed
+
+    return asyncio.run(run())
+
+
+def answering(status: Any, headers: Any, bodies: list[tuple[Any, bool]], fail: bool = False) -> App:
+    """An app sending one start message and then `bodies` ((body, more_body) each); with
+    `fail`, it raises after the last of them."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        for body, more in bodies:
+            await send({"type": "http.response.body", "body": body, "more_body": more})
+        if fail:
+            raise RuntimeError("the app failed")
+
+    return app
+
+
+def same(app: App, request: bytes = GET) -> tuple[bytes, int]:
+    """Assert both protocols write the same bytes and close alike; (bytes, our writes)."""
+    stock, _, stock_closed = exchange(HttpToolsProtocol, app, request)
+    ours, writes, closed = exchange(BoundedHttpTools, app, request)
+    assert ours == stock
+    assert closed == stock_closed
+    return ours, writes
+
+
+JSON = [(b"content-type", b"application/json"), (b"content-length", b"39")]
+BODY = b'{"success":true,"data":{"coins":500.0}}'
+
+
+def test_an_answer_with_a_length_is_one_write_of_the_same_bytes() -> None:
+    data, writes = same(answering(200, JSON, [(BODY, False)]))
+    assert data.startswith(b"HTTP/1.1 200 OK\r\nserver: uvicorn\r\ncontent-type: application/json\r\n")
+    assert data.endswith(b"\r\n\r\n" + BODY)
+    assert writes == 1  # uvicorn: 2 (the head, then the body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "headers", "bodies"),
+    [
+        pytest.param(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", 200, JSON, [(BODY, False)], id="HEAD"),
+        pytest.param(GET, 204, [], [(b"", False)], id="204"),
+        pytest.param(GET, 304, [(b"etag", b'"x"')], [(b"", False)], id="304"),
+        pytest.param(b"GET / HTTP/1.0\r\n\r\n", 200, JSON, [(BODY, False)], id="HTTP/1.0 closes"),
+        pytest.param(GET, 200, [], [(b"chunk", True), (b"ed", False)], id="no length: chunked"),
+        pytest.param(GET, 200, JSON, [(BODY[:10], True), (BODY[10:], False)], id="streamed"),
+        pytest.param(GET, 200, [*JSON, (b"connection", b"close")], [(BODY, False)], id="connection close"),
+        pytest.param(GET, 200, [(b"transfer-encoding", b"chunked")], [(b"x", False)], id="transfer-encoding"),
+        pytest.param(GET, 200, [(b"content-length", b"2"), (b"transfer-encoding", b"chunked")], [(b"ok", False)],
+                     id="a length, then chunked"),
+        pytest.param(GET, 200, [(b"transfer-encoding", b"chunked"), (b"content-length", b"2")], [(b"ok", False)],
+                     id="chunked, then a length"),
+        pytest.param(GET, 200, [(b"Content-Length", b"2"), (b"X-Up", b"A")], [(b"ok", False)], id="upper case"),
+        pytest.param(GET, 200, [(b"content-length", b"2"), (b"content-length", b"9")], [(b"ok", False)],
+                     id="two lengths"),
+        pytest.param(GET, 200, [(b"content-length", b"5")], [(b"ok", False)], id="shorter than its length"),
+        pytest.param(GET, 200, [(b"content-length", b"1")], [(b"ok", False)], id="longer than its length"),
+        pytest.param(GET, 200, [(b"content-length", b"x")], [(b"ok", False)], id="a length not a number"),
+        pytest.param(GET, 200, [(b"bad name", b"v"), *JSON], [(BODY, False)], id="a name uvicorn refuses"),
+        pytest.param(GET, 200, [(b"x", b"a\nb"), *JSON], [(BODY, False)], id="a value uvicorn refuses"),
+        pytest.param(GET, 200, [(b"x", "text"), *JSON], [(BODY, False)], id="a value not bytes"),
+        pytest.param(GET, 200, [("x", b"v"), *JSON], [(BODY, False)], id="a name not bytes"),
+        pytest.param(GET, 999, JSON, [(BODY, False)], id="no such status"),
+        pytest.param(GET, 200, iter(JSON), [(BODY, False)], id="headers as an iterator"),
+        pytest.param(GET, 200, [(b"x", b"\t\x80\xff"), *JSON], [(BODY, False)], id="tab and high bytes"),
+    ],
+)
+def test_every_other_answer_is_left_to_uvicorn_or_made_alike(
+    request_bytes: bytes, status: int, headers: Any, bodies: list[tuple[bytes, bool]]
+) -> None:
+    if not isinstance(headers, list):  # an iterator: each protocol needs its own
+        items = list(headers)
+        app_for: Callable[[], App] = lambda: answering(status, iter(items), bodies)  # noqa: E731
+        stock = exchange(HttpToolsProtocol, app_for(), request_bytes)
+        ours = exchange(BoundedHttpTools, app_for(), request_bytes)
+        assert (ours[0], ours[2]) == (stock[0], stock[2])
+        return
+    same(answering(status, headers, bodies), request_bytes)
+
+
+def test_a_failure_after_the_start_closes_the_connection_as_uvicorn_does() -> None:
+    # uvicorn wrote the head, then closed; the held head is never written. Either way the
+    # client gets no complete answer and a closed connection.
+    stock, _, stock_closed = exchange(HttpToolsProtocol, answering(200, JSON, [], fail=True), GET)
+    ours, _, closed = exchange(BoundedHttpTools, answering(200, JSON, [], fail=True), GET)
+    assert stock_closed and closed
+    assert b"\r\n\r\n" + BODY not in stock and ours == b""
+
+
+def test_a_failure_before_the_start_is_uvicorns_500() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise RuntimeError("the app failed")
+
+    data, _ = same(app)
+    assert data.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+
+
+def test_pipelined_requests_get_their_answers_in_order() -> None:
+    calls = iter(range(3))
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = str(next(calls)).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1")]})
+        await send({"type": "http.response.body", "body": body})
+
+    ours, writes, _ = exchange(BoundedHttpTools, app, GET * 3)
+    assert ours.count(b"HTTP/1.1 200 OK") == 3 and writes == 3
+    assert [part[-1:] for part in ours.split(b"HTTP/1.1 ")[1:]] == [b"0", b"1", b"2"]
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_read() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        message = await receive()
+        body = message["body"]
+        await send({"type": "http.response.start", "status": 201,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    request = b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"
+    data, _ = same(app, request)
+    assert data.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n") and data.endswith(b"hi")
+
+
+def test_the_emulators_answers_are_written_once_each() -> None:
+    from emulator.app import create_app
+    from emulator.config import Config as EmulatorConfig
+
+    app = create_app(EmulatorConfig())
+    get = f"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {XD_DEMO_KEY}\r\n\r\n"
+    for request in (get.encode(), get.replace("GET", "HEAD", 1).encode(), b"GET /_emulator/health HTTP/1.1\r\n"
+                    b"Host: localhost\r\n\r\n", b"GET /api/v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n"):
+        ours, writes, closed = exchange(BoundedHttpTools, app, request)
+        assert writes == 1 and not closed, ours
+        assert ours.startswith(b"HTTP/1.1 "), ours
+
+
+names = st.binary(min_size=1, max_size=12) | st.sampled_from(
+    [b"content-length", b"Content-Length", b"x-a", b"transfer-encoding", b"connection"]
+)
+values = st.binary(max_size=12) | st.sampled_from([b"0", b"3", b"-1", b" 3", b"chunked", b"Chunked", b"close"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    status=st.sampled_from([200, 201, 204, 304, 404, 429, 500]),
+    headers=st.lists(st.tuples(names, values), max_size=5),
+    bodies=st.lists(st.tuples(st.binary(max_size=5), st.booleans()), min_size=1, max_size=3),
+    head=st.booleans(),
+)
+def test_generated_answers_are_the_same_bytes_as_uvicorns(
+    status: int, headers: list[tuple[bytes, bytes]], bodies: list[tuple[bytes, bool]], head: bool
+) -> None:
+    bodies[-1] = (bodies[-1][0], False)
+    request = GET.replace(b"GET", b"HEAD", 1) if head else GET
+    same(answering(status, headers, bodies), request)
+
+
+def test_the_send_is_replaced_once_per_cycle() -> None:
+    seen: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(send)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    exchange(BoundedHttpTools, app, GET)
+    assert seen[0].__func__ is coalescing_send
