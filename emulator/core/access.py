@@ -31,6 +31,9 @@ _INFO = logging.INFO
 
 
 class AccessLog(Protocol):
+    # True: `enabled()` is always true, and the request path does not call it.
+    always: bool
+
     def enabled(self) -> bool:
         """Whether a line would be written now (nothing is built when not)."""
         ...
@@ -43,14 +46,26 @@ class AccessLog(Protocol):
         ...
 
 
+# A duration as the log shows it, rounded half up to 0.1 ms: "0.0" to "99.9" made once.
+_TENTHS = [f"{tenths // 10}.{tenths % 10}" for tenths in range(1000)]
+_TENTHS_BYTES = [text.encode() for text in _TENTHS]
+
+
+def ms_text(duration_ms: float) -> str:
+    tenths = int(duration_ms * 10 + 0.5)
+    return _TENTHS[tenths] if 0 <= tenths < 1000 else f"{tenths // 10}.{tenths % 10}"
+
+
 def message(method: str, path: str, status: int | None, duration_ms: float, key: str) -> str:
     shown = "dropped" if status is None else status
-    return f"{method} {path} {shown} {duration_ms:.1f}ms {key}"
+    return f"{method} {path} {shown} {ms_text(duration_ms)}ms {key}"
 
 
 class LoggedAccessLog:
     """Each line as a record of the `emulator.access` logger at info level, the fields as
     the record's `extra` attributes (emulator/logs.py's JSON format emits them as keys)."""
+
+    always = False
 
     def enabled(self) -> bool:
         return access.isEnabledFor(_INFO)
@@ -75,7 +90,14 @@ class BufferedAccessLog:
     """Lines formatted as emulator/logs.py formats records (same text, same JSON keys),
     kept in memory and written to the binary `stream` in batches."""
 
-    __slots__ = ("stream", "json", "lines", "timer", "_ms", "_second", "_stamp", "_time_text")
+    __slots__ = (
+        "stream", "json", "lines", "timer", "_ms", "_second", "_stamp", "_time_text", "_heads", "_tails",
+    )
+    always = True
+    # The text line's start (`INFO emulator.access: GET /api/v1/balance 200 `) per
+    # (method, path, status), and its end (`ms Bearer ****d0c1\n`) per shown key: made
+    # once, so a line is three bytes objects joined. Bounded: cleared when full.
+    MAX_CACHED = 1024
 
     def __init__(self, stream: IO[bytes], fmt: str = "text") -> None:
         if fmt not in FORMATS:
@@ -88,6 +110,8 @@ class BufferedAccessLog:
         self._second = -1
         self._stamp = ""
         self._time_text = ""
+        self._heads: dict[tuple[str, str, int | None], bytes] = {}
+        self._tails: dict[str, bytes] = {}
 
     def enabled(self) -> bool:
         return True
@@ -96,21 +120,35 @@ class BufferedAccessLog:
         self, api: str, method: str, path: str, status: int | None, duration_ms: float, key: str,
         fault_id: str | None,
     ) -> None:
-        shown = "dropped" if status is None else status
         if self.json:
             line = orjson.dumps(
                 {
                     "time": self._time(), "level": "info", "logger": LOGGER,
-                    "message": f"{method} {path} {shown} {duration_ms:.1f}ms {key}",
+                    "message": message(method, path, status, duration_ms, key),
                     "api": api, "method": method, "path": path, "status": status,
                     "durationMs": int(duration_ms * 1000 + 0.5) / 1000, "key": key, "faultId": fault_id,
                 },
                 option=orjson.OPT_APPEND_NEWLINE,
             )
         else:
-            line = f"INFO {LOGGER}: {method} {path} {shown} {duration_ms:.1f}ms {key}\n".encode(
-                "utf-8", "backslashreplace"
-            )
+            heads = self._heads
+            head = heads.get((method, path, status))
+            if head is None:
+                if len(heads) >= self.MAX_CACHED:
+                    heads.clear()
+                shown = "dropped" if status is None else status
+                head = heads[(method, path, status)] = f"INFO {LOGGER}: {method} {path} {shown} ".encode(
+                    "utf-8", "backslashreplace"
+                )
+            tail = self._tails.get(key)
+            if tail is None:
+                if len(self._tails) >= self.MAX_CACHED:
+                    self._tails.clear()
+                tail = self._tails[key] = f"ms {key}\n".encode("utf-8", "backslashreplace")
+            tenths = int(duration_ms * 10 + 0.5)
+            line = head + (
+                _TENTHS_BYTES[tenths] if 0 <= tenths < 1000 else f"{tenths // 10}.{tenths % 10}".encode()
+            ) + tail
         lines = self.lines
         lines.append(line)
         if self.timer is None:

@@ -95,7 +95,9 @@ class Redactor:
         without a key's literal start (most of it) costs three substring searches."""
         if len(data) < self.shortest:  # an escape only lengthens a key
             return data
-        if b"%" in data or b"\\" in data:  # one byte each: memchr, ~20x faster than b"\\u"
+        # `find`, not `in`: `bytes in bytes` first tries the operand as an int, and that
+        # failing costs an exception (about twice the search). One byte each: memchr.
+        if data.find(b"%") >= 0 or data.find(b"\\") >= 0:
             plain = decoded(data)
             if self._bytes.search(plain) is not None:
                 return self._bytes.sub(_mask_bytes, plain)
@@ -103,7 +105,7 @@ class Redactor:
         prefixes = self._prefixes
         if prefixes is not None:
             for prefix in prefixes:
-                if prefix in data:
+                if data.find(prefix) >= 0:
                     break
             else:
                 return data
@@ -150,7 +152,9 @@ class Redactor:
             # Over HTTP names arrive lowercased; in-process (ASGI callers) maybe not.
             if name == _AUTHORIZATION or (len(name) == 13 and name.lower() == _AUTHORIZATION):
                 value = credentials(value)
-            elif len(value) >= shortest and (b"%" in value or b"\\" in value or search(value) is not None):
+            elif len(value) >= shortest and (
+                value.find(b"%") >= 0 or value.find(b"\\") >= 0 or search(value) is not None
+            ):
                 value = data(value)
             if len(name) >= shortest:
                 name = data(name)
@@ -196,7 +200,6 @@ class Journal:
         response: bytes | None,
         duration_ns: int,
         fault_id: str | None = None,
-        *,
         account_id: str | None = None,
         caller_at_us: int | None = None,
         phase: str | None = None,
@@ -209,6 +212,15 @@ class Journal:
         query: bytes = scope["query_string"]
         self._seq += 1
         withheld_status, withheld_response = withheld if withheld is not None else (None, None)
+        # The request's headers redacted, once per distinct header list (core/head.py).
+        head = head_of(scope)
+        kept = head.journal
+        if kept is not None and kept[0] is redact:
+            headers = kept[1]
+        else:
+            headers = redact.headers(scope["headers"])
+            head.journal = (redact, headers)
+        shortest = redact.shortest  # shorter data cannot hold a key: no call
         self._entries.append(
             (
                 at_us,
@@ -216,11 +228,11 @@ class Journal:
                 scope["method"],
                 redact.path(path),
                 route,
-                redact.data(query) if query else query,
-                self._headers(scope),
-                redact.data(body) if body else body,
+                redact.data(query) if len(query) >= shortest else query,
+                headers,
+                redact.data(body) if len(body) >= shortest else body,
                 status,
-                redact.data(response) if response else response,
+                redact.data(response) if response is not None and len(response) >= shortest else response,
                 duration_ns,
                 fault_id,
                 self._seq,
@@ -232,16 +244,6 @@ class Journal:
                 retry_after,
             )
         )
-
-    def _headers(self, scope: MutableMapping[str, Any]) -> bytes:
-        """The request's headers redacted, once per distinct header list (core/head.py)."""
-        head = head_of(scope)
-        kept = head.journal
-        if kept is not None and kept[0] is self.redactor:
-            return kept[1]
-        blob = self.redactor.headers(scope["headers"])
-        head.journal = (self.redactor, blob)
-        return blob
 
     def clear(self) -> None:
         self._entries.clear()

@@ -244,20 +244,33 @@ class Pipeline:
             if scope["method"] == "HEAD":
                 payload = b""  # the headers (Content-Length too) are GET's; the body is not sent
             await send({"type": "http.response.body", "body": payload})
-        if self.journal.size:
+        elapsed = perf_counter_ns() - started
+        journal = self.journal
+        if journal.size:
             retry_after = None
             if status == 429:
                 for name, value in extra:
                     if name == b"retry-after":
                         retry_after = int(value)
-            self.journal.record(
+            journal.record(
                 at, self.dialect.name, scope, template, raw, status, payload if status is not None else None,
-                perf_counter_ns() - started, fault_id, account_id=account_id, caller_at_us=now,
-                phase=None if fault is None else fault.phase, withheld=withheld, retry_after=retry_after,
+                elapsed, fault_id, account_id, now, None if fault is None else fault.phase, withheld,
+                retry_after,
             )
         access = self.access
-        if access is not None and access.enabled():  # nothing is built when it is off
-            self._log(access, scope, status, started, fault_id)
+        if access is not None and (access.always or access.enabled()):  # nothing is built when it is off
+            # The key redacted to its scheme and last 4 characters (`Bearer ****d0c1`), and
+            # any key in the path too.
+            redactor = journal.redactor
+            head = head_of(scope)
+            key = head.shown
+            if key is None:
+                sent = head.any_authorization
+                key = head.shown = "-" if sent is None else redactor.credentials(sent).decode("latin-1")
+            access.write(
+                self.dialect.name, scope["method"], redactor.path(scope["path"]), status, elapsed / 1_000_000,
+                key, fault_id,
+            )
         if status is None:
             await drop_connection(receive)
 
@@ -318,21 +331,6 @@ class Pipeline:
             extra.append((b"allow", ", ".join(_allow(found)).encode()))
         return status, payload, extra, remaining
 
-    def _log(
-        self, access: AccessLog, scope: Scope, status: int | None, started: int, fault_id: str | None
-    ) -> None:
-        """The request's line: the key redacted to its scheme and last 4 characters
-        (`Bearer ****d0c1`), and any key in the path too."""
-        redactor = self.journal.redactor
-        path = redactor.path(scope["path"])
-        head = head_of(scope)
-        key = head.shown
-        if key is None:
-            value = head.any_authorization
-            key = head.shown = "-" if value is None else redactor.credentials(value).decode("latin-1")
-        duration_ms = (perf_counter_ns() - started) / 1_000_000
-        access.write(self.dialect.name, scope["method"], path, status, duration_ms, key, fault_id)
-
 
 def _allow(found: Match) -> list[str]:
     """The path's methods for a 405's Allow, HEAD beside GET."""
@@ -347,7 +345,8 @@ def _slash_in_segment(scope: Scope) -> bool:
     data within one segment, not a separator. No route has a segment (an id) holding a
     slash, so such a path matches none: 404."""
     raw: bytes | None = scope.get("raw_path")
-    return raw is not None and b"%2" in raw and b"%2f" in raw.lower()
+    # `find`, not `in`: see Redactor.data.
+    return raw is not None and raw.find(b"%2") >= 0 and raw.lower().find(b"%2f") >= 0
 
 
 def _retry_after(reset_s: int, now_us: int) -> int:
