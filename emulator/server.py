@@ -1,5 +1,6 @@
-"""uvicorn's HTTP protocol with a bound on a request's head (docs/limits.md), and a
-response head written with its body in one write.
+"""uvicorn's HTTP protocol with a bound on a request's head (docs/limits.md), a
+response head written with its body in one write, and one keep-alive timer per
+connection instead of one per answer.
 
 httptools (llhttp), uvicorn's parser whenever it is installed, buffers a request line
 and headers of any size: a 64 MiB header cost the server 60 MB. The Gateway answers 431
@@ -153,6 +154,49 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._in_body = False
         self._head = 0
         super().on_message_complete()
+
+    # The keep-alive timeout. uvicorn arms a timer after every answer and cancels it when
+    # the next request's bytes arrive: a timer made and dropped per request. Here the
+    # connection notes when it went idle (`_idle_since`, None while a request is under
+    # way) and keeps one timer, which on firing closes a connection idle for the whole
+    # timeout, re-arms itself for what is left of it, or (busy) lapses until the next
+    # answer: the same deadline, one timer per timeout instead of one per request.
+    _idle_since: float | None = None
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive timer kept (see `_idle_since`)."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._idle_since = None
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        self._idle_since = self.loop.time()
+        if self.timeout_keep_alive_task is None:
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._keep_alive_due)
+
+    def _keep_alive_due(self) -> None:
+        self.timeout_keep_alive_task = None
+        idle_since = self._idle_since
+        if idle_since is None:
+            return  # a request is under way: its answer arms the timer again
+        left = idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self.timeout_keep_alive_task = self.loop.call_later(left, self._keep_alive_due)
+        else:
+            self.timeout_keep_alive_handler()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.timeout_keep_alive_task is not None:
+            self.timeout_keep_alive_task.cancel()
+            self.timeout_keep_alive_task = None
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

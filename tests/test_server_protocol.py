@@ -104,6 +104,7 @@ def same(app: App, request: bytes = GET) -> tuple[bytes, int]:
 
 
 JSON = [(b"content-type", b"application/json"), (b"content-length", b"39")]
+LENGTH_2, CHUNKED = (b"content-length", b"2"), (b"transfer-encoding", b"chunked")
 BODY = b'{"success":true,"data":{"coins":500.0}}'
 
 
@@ -125,11 +126,10 @@ def test_an_answer_with_a_length_is_one_write_of_the_same_bytes() -> None:
         pytest.param(GET, 200, JSON, [(BODY[:10], True), (BODY[10:], False)], id="streamed"),
         pytest.param(GET, 200, [*JSON, (b"connection", b"close")], [(BODY, False)], id="connection close"),
         pytest.param(GET, 200, [(b"transfer-encoding", b"chunked")], [(b"x", False)], id="transfer-encoding"),
-        pytest.param(GET, 200, [(b"content-length", b"2"), (b"transfer-encoding", b"chunked")], [(b"ok", False)],
-                     id="a length, then chunked"),
-        pytest.param(GET, 200, [(b"transfer-encoding", b"chunked"), (b"content-length", b"2")], [(b"ok", False)],
-                     id="chunked, then a length"),
-        pytest.param(GET, 200, [(b"Content-Length", b"2"), (b"X-Up", b"A")], [(b"ok", False)], id="upper case"),
+        pytest.param(GET, 200, [LENGTH_2, CHUNKED], [(b"ok", False)], id="a length, then chunked"),
+        pytest.param(GET, 200, [CHUNKED, LENGTH_2], [(b"ok", False)], id="chunked, then a length"),
+        pytest.param(GET, 200, [(b"Content-Length", b"2"), (b"X-Up", b"A")], [(b"ok", False)],
+                     id="upper case"),
         pytest.param(GET, 200, [(b"content-length", b"2"), (b"content-length", b"9")], [(b"ok", False)],
                      id="two lengths"),
         pytest.param(GET, 200, [(b"content-length", b"5")], [(b"ok", False)], id="shorter than its length"),
@@ -206,8 +206,9 @@ def test_the_emulators_answers_are_written_once_each() -> None:
 
     app = create_app(EmulatorConfig())
     get = f"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {XD_DEMO_KEY}\r\n\r\n"
-    for request in (get.encode(), get.replace("GET", "HEAD", 1).encode(), b"GET /_emulator/health HTTP/1.1\r\n"
-                    b"Host: localhost\r\n\r\n", b"GET /api/v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n"):
+    health = b"GET /_emulator/health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    nowhere = b"GET /api/v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    for request in (get.encode(), get.replace("GET", "HEAD", 1).encode(), health, nowhere):
         ours, writes, closed = exchange(BoundedHttpTools, app, request)
         assert writes == 1 and not closed, ours
         assert ours.startswith(b"HTTP/1.1 "), ours
@@ -216,7 +217,9 @@ def test_the_emulators_answers_are_written_once_each() -> None:
 names = st.binary(min_size=1, max_size=12) | st.sampled_from(
     [b"content-length", b"Content-Length", b"x-a", b"transfer-encoding", b"connection"]
 )
-values = st.binary(max_size=12) | st.sampled_from([b"0", b"3", b"-1", b" 3", b"chunked", b"Chunked", b"close"])
+values = st.binary(max_size=12) | st.sampled_from(
+    [b"0", b"3", b"-1", b" 3", b"chunked", b"Chunked", b"close"]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -244,3 +247,88 @@ def test_the_send_is_replaced_once_per_cycle() -> None:
 
     exchange(BoundedHttpTools, app, GET)
     assert seen[0].__func__ is coalescing_send
+
+
+class FakeTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock the test moves: timers fire without waiting."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def keep_alive_trace(protocol: type[HttpToolsProtocol], steps: list[float | str | None]) -> list[bool]:
+    """Whether the connection is closed after each step: None sends a request and
+    lets its answer complete, "partial" sends the start of a request's head and "rest"
+    the rest of it, a number moves the clock that many seconds."""
+    loop = FakeTimeLoop()
+    try:
+        config = Config(app=answering(200, JSON, [(BODY, False)]), lifespan="off", log_level="critical",
+                        date_header=False, access_log=False, timeout_keep_alive=5)
+        config.load()
+        state = ServerState()
+        server = protocol(config=config, server_state=state, app_state={}, _loop=loop)
+        transport = Recording()
+        server.connection_made(transport)
+        trace = []
+        for step in steps:
+            if step is None or step == "partial" or step == "rest":
+                server.data_received({None: GET, "partial": GET[:20], "rest": GET[20:]}[step])
+                for _ in range(5):
+                    loop.run_until_complete(asyncio.sleep(0))
+            else:
+                assert isinstance(step, float | int)
+                loop.now += step
+                loop.run_until_complete(asyncio.sleep(0))
+            trace.append(transport.closed)
+        server.connection_lost(None)
+        return trace
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param([None, 4.9, 0.2], id="idle past the timeout: closed"),
+        pytest.param([None, 3.0, None, 3.0, 1.9, 0.2], id="a request in between starts the wait afresh"),
+        pytest.param([None, 0.5, None, 0.5, None, 4.0, 0.9, 0.2], id="many requests, one timer"),
+        pytest.param([None, 5.0], id="exactly the timeout"),
+        pytest.param([4.0, None, 4.9, 0.2], id="the first request after a while"),
+        pytest.param([None, 4.0, "partial", 30.0, "rest", 4.9, 0.2], id="a request under way is not cut"),
+    ],
+)
+def test_the_keep_alive_timeout_closes_an_idle_connection_when_uvicorn_does(
+    steps: list[float | str | None],
+) -> None:
+    ours = keep_alive_trace(BoundedHttpTools, steps)
+    assert ours == keep_alive_trace(HttpToolsProtocol, steps)
+    assert ours[-1] is True or steps[-1] is None
+
+
+def test_one_keep_alive_timer_serves_many_requests() -> None:
+    loop = FakeTimeLoop()
+    made: list[float] = []
+    call_later = loop.call_later
+
+    def counting(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        made.append(delay)
+        return call_later(delay, callback, *args, **kwargs)
+
+    loop.call_later = counting  # type: ignore[method-assign, assignment]
+    try:
+        config = Config(app=answering(200, JSON, [(BODY, False)]), lifespan="off", log_level="critical",
+                        date_header=False, access_log=False, timeout_keep_alive=5)
+        config.load()
+        server = BoundedHttpTools(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+        transport = Recording()
+        server.connection_made(transport)
+        for _ in range(20):
+            server.data_received(GET)
+            for _ in range(5):
+                loop.run_until_complete(asyncio.sleep(0))
+        assert len(made) == 1 and transport.writes and not transport.closed  # uvicorn: 20 timers
+        server.connection_lost(None)
+    finally:
+        loop.close()
