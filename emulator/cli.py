@@ -200,6 +200,9 @@ def serve(args: argparse.Namespace) -> None:
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
             http=http_server.protocol(), h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            # The caller is the TCP peer: no X-Forwarded-For/-Proto taken from anyone
+            # (uvicorn's default trusts them from 127.0.0.1; docs/security.md).
+            proxy_headers=False,
         ),
         access,
         durable,

@@ -231,3 +231,23 @@ def test_a_huge_header_is_cut_while_it_arrives_served() -> None:
         assert _rss_kib(served.process.pid) - before < 10 * 1024
         with httpx.Client(base_url=served.url) as http:
             assert http.get(XD_ME, headers={"Authorization": f"Bearer {XD_KEY}"}).status_code == 200
+
+
+def test_forwarded_headers_are_not_trusted_served() -> None:
+    """The caller is the TCP peer: uvicorn's default would take X-Forwarded-For and
+    -Proto from 127.0.0.1 (a keyless client could pick its own rate-limit bucket, a local
+    process its scheme for the control plane's Origin check); `emulator serve` turns
+    that off."""
+    with serve("--rate-limit-247xd", "2") as served, httpx.Client(base_url=served.url) as http:
+        remaining = []
+        for n in range(3):
+            answer = http.get(XD_ME, headers={"X-Forwarded-For": f"10.0.0.{n}"})
+            remaining.append((answer.status_code, answer.headers["x-ratelimit-remaining"]))
+        # One bucket (the peer's), not one per forwarded address (auth comes first: 401s).
+        assert remaining == [(401, "1"), (401, "0"), (401, "0")]
+        refused = http.post(
+            "/_emulator/reset", json={},
+            headers={"Origin": "https://127.0.0.1", "X-Forwarded-Proto": "https",
+                     "Host": served.url.removeprefix("http://")},
+        )
+        assert refused.status_code == 403, refused.text  # the scheme is still http
