@@ -75,11 +75,26 @@ def boolean(obj: dict[str, Any], field: str, path: str = "") -> bool:
     return value
 
 
+# uuids already checked, as sent -> lowered: clients send the same catalogue ids again
+# and again, and a dict lookup costs a tenth of the match. Bounded: cleared when full.
+_UUIDS: dict[str, str] = {}
+_MAX_UUIDS = 4096
+
+
 def uuid_string(obj: dict[str, Any], field: str, path: str = "") -> str:
+    value = obj.get(field)
+    if type(value) is str:
+        seen = _UUIDS.get(value)
+        if seen is not None:
+            return seen
     value = string(obj, field, path)
     if UUID_RE.fullmatch(value) is None:
         raise FieldError(path + field, "must be a uuid")
-    return value.lower()
+    lowered = value.lower()
+    if len(_UUIDS) >= _MAX_UUIDS:
+        _UUIDS.clear()
+    _UUIDS[value] = lowered
+    return lowered
 
 
 def obj_of(obj: dict[str, Any], field: str, path: str = "") -> dict[str, Any]:

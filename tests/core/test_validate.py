@@ -81,6 +81,17 @@ def test_uuid_string_lowercases_and_refuses_other_shapes() -> None:
     refuses(lambda: v.uuid_string({"u": 123}, "u"), "u", "must be a string")
 
 
+def test_uuid_string_answers_the_same_the_second_time_and_stays_bounded() -> None:
+    upper = "ABCDEF01-2345-4678-9ABC-DEF012345679"
+    for _ in range(2):  # the second answer comes from the checked uuids
+        assert v.uuid_string({"u": upper}, "u") == upper.lower()
+    refuses(lambda: v.uuid_string({"u": upper + "0"}, "u"), "u", "uuid")  # a near miss is still checked
+    refuses(lambda: v.uuid_string({}, "u"), "u", "required")
+    for n in range(v._MAX_UUIDS + 10):
+        v.uuid_string({"u": f"00000000-0000-4000-8000-{n:012d}"}, "u")
+    assert len(v._UUIDS) <= v._MAX_UUIDS
+
+
 def test_obj_of_and_list_of_check_containers() -> None:
     assert v.obj_of({"o": {}}, "o") == {}
     assert v.list_of({"l": []}, "l") == []
