@@ -40,6 +40,8 @@ log = logging.getLogger("emulator")
 
 _JSON = (b"content-type", b"application/json")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
+# Content-Length headers of the common sizes, made once.
+_LENGTHS = [(b"content-length", str(n).encode()) for n in range(4096)]
 
 
 class Backend(Protocol):
@@ -60,7 +62,7 @@ class Pipeline:
 
     __slots__ = (
         "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "log", "access",
-        "_limit_header",
+        "_limit_header", "_reset_header",
     )
 
     def __init__(
@@ -89,6 +91,7 @@ class Pipeline:
         # One line per request (core/access.py); None: no access log at all.
         self.access = access
         self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
+        self._reset_header = (-1, (b"x-ratelimit-reset", b""))  # (reset, its header): once a window
 
     def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
         """Who is calling: (account or None, the auth error if any, now on the caller's
@@ -228,12 +231,16 @@ class Pipeline:
         `withheld`: the real answer an `after` fault replaced, for the journal."""
         fault_id = None if fault is None else fault.id
         if status is not None:
+            size = len(payload)
+            reset_header = self._reset_header
+            if reset_header[0] != reset:
+                reset_header = self._reset_header = (reset, (b"x-ratelimit-reset", str(reset).encode()))
             headers = [
                 _JSON,
-                (b"content-length", str(len(payload)).encode()),
+                _LENGTHS[size] if size < 4096 else (b"content-length", str(size).encode()),
                 self._limit_header,
                 (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
-                (b"x-ratelimit-reset", str(reset).encode()),
+                reset_header[1],
                 date_header(now),
                 _NOSNIFF,
                 *extra,
