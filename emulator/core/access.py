@@ -47,13 +47,12 @@ class AccessLog(Protocol):
 
 
 # A duration as the log shows it, rounded half up to 0.1 ms: "0.0" to "99.9" made once.
-_TENTHS = [f"{tenths // 10}.{tenths % 10}" for tenths in range(1000)]
-_TENTHS_BYTES = [text.encode() for text in _TENTHS]
+_TENTHS_BYTES = [f"{tenths // 10}.{tenths % 10}".encode() for tenths in range(1000)]
 
 
 def ms_text(duration_ms: float) -> str:
     tenths = int(duration_ms * 10 + 0.5)
-    return _TENTHS[tenths] if 0 <= tenths < 1000 else f"{tenths // 10}.{tenths % 10}"
+    return f"{tenths // 10}.{tenths % 10}"
 
 
 def message(method: str, path: str, status: int | None, duration_ms: float, key: str) -> str:

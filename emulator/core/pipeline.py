@@ -40,8 +40,8 @@ log = logging.getLogger("emulator")
 
 _JSON = (b"content-type", b"application/json")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
-# Content-Length headers of the common sizes, made once.
-_LENGTHS = [(b"content-length", str(n).encode()) for n in range(4096)]
+# Content-Length headers of the common sizes (most answers), made once.
+_LENGTHS = [(b"content-length", str(n).encode()) for n in range(1024)]
 
 
 class Backend(Protocol):
@@ -237,7 +237,7 @@ class Pipeline:
                 reset_header = self._reset_header = (reset, (b"x-ratelimit-reset", str(reset).encode()))
             headers = [
                 _JSON,
-                _LENGTHS[size] if size < 4096 else (b"content-length", str(size).encode()),
+                _LENGTHS[size] if size < 1024 else (b"content-length", str(size).encode()),
                 self._limit_header,
                 (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
                 reset_header[1],
