@@ -55,9 +55,12 @@ _stock_send = RequestResponseCycle.send
 def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
     """The response head uvicorn writes for `message` (its `send`, byte for byte), with
     the cycle's state set as its `send` sets it; or None, having changed nothing, for
-    whatever this leaves to uvicorn's own `send`: a header uvicorn refuses or treats
-    specially (`connection`, `transfer-encoding`), no Content-Length (chunked), anything
-    malformed (uvicorn raises its own error for it, at its own point)."""
+    whatever this leaves to uvicorn's own `send`: a connection not kept alive, a header
+    uvicorn refuses or treats specially (`connection`, `transfer-encoding`), no
+    Content-Length (chunked), anything malformed (uvicorn raises its own error for it, at
+    its own point)."""
+    if not cycle.keep_alive:
+        return None  # HTTP/1.0, or closing: how to say so has changed between uvicorn versions
     try:
         status_line = STATUS_LINE.get(message.get("status"))
         headers = message.get("headers", ())
@@ -89,8 +92,6 @@ def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
     if length is not None:
         cycle.expected_content_length = length
         cycle.chunked_encoding = False
-    if not cycle.keep_alive:
-        content.append(b"connection: close\r\n")
     content.append(b"\r\n")
     cycle.response_started = True
     cycle.waiting_for_100_continue = False
@@ -167,16 +168,13 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._idle_since = None
 
     def on_response_complete(self) -> None:
-        """uvicorn's, with the keep-alive timer kept (see `_idle_since`)."""
+        """uvicorn's, with the keep-alive timer kept (see `_idle_since`). A pipelined
+        request waiting, or a connection closing, is left to uvicorn's own."""
+        if self.pipeline or self.transport.is_closing():
+            super().on_response_complete()  # it calls _unset_keepalive_if_required: busy
+            return
         self.server_state.total_requests += 1
-        if self.transport.is_closing():
-            return
-        self._idle_since = None
         self.flow.resume_reading()
-        if self.pipeline:
-            cycle, app = self.pipeline.pop()
-            self._start_asgi_task(cycle, app)
-            return
         self._idle_since = self.loop.time()
         if self.timeout_keep_alive_task is None:
             self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self._keep_alive_due)
