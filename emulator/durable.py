@@ -457,9 +457,10 @@ class DurableState:
                 # collection walks (and so copies) the heap the parent still shares.
                 os.nice(19)
                 gc.disable()
-                # In pieces, pausing between them (Pacer): the server's requests wait for
-                # the child a fraction of a millisecond at a time, not a scheduler tick.
-                self.files.write_snapshot(state_mod.snapshot_parts(self.emu), Pacer())
+                # In pieces, pausing between them (Pacer, counting from here): the server's
+                # requests wait for the child about a millisecond at a time, not a tick.
+                pacer = Pacer()
+                self.files.write_snapshot(state_mod.snapshot_parts(self.emu), pacer)
                 code = 0
             except BaseException as exc:  # noqa: BLE001 - reported by the parent's reap
                 os.write(2, f"emulator: compaction: cannot write {self.files.path}: {exc}\n".encode())
