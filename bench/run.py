@@ -6,7 +6,10 @@ Run with `make bench`. The server under test is pinned to core 0, wrk to core 1
 its default configuration (access log on, info, text); the "at warning" rows the same with
 the access log off; two ceilings: bare Starlette and a raw ASGI app on the same uvicorn.
 `--ratios` runs only the rows the speed targets compare (and writes no file); those rows
-are measured interleaved, in `--rounds` rounds (see target_rows).
+are measured interleaved, in `--rounds` rounds (see target_rows). `--only durability`
+runs the durable-state scenario alone (POST with and without the state file at 20,000
+and 100,000 orders, GET balance while 4 clients POST orders, restarts); it writes
+`--out` too, so point that elsewhere while iterating.
 """
 
 from __future__ import annotations

@@ -425,3 +425,37 @@ def test_compaction_folds_the_log_into_the_snapshot_while_writes_go_on(
         shutil.copy(log_of(path), log_of(copy / "state.json"))
     with durable_emulator(copy / "state.json", clock_frozen=True) as restarted:
         assert state_mod.export(restarted.emu) == expected
+
+
+def test_a_snapshot_written_in_pieces_pauses_after_each(tmp_path: Path) -> None:
+    files = durable_mod.Files(tmp_path / "state.json")
+    parts = [bytes([65 + i % 26]) * 1000 for i in range(600)]  # 600 KB: a few WRITE_BYTES
+    pauses: list[int] = []
+    files.write_snapshot(iter(parts), lambda: pauses.append(1))
+    assert (tmp_path / "state.json").read_bytes() == b"".join(parts)
+    assert len(pauses) == len(parts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_the_compaction_childs_pacer_naps_after_each_stretch_of_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that never blocks holds a core shared with the server until the scheduler's
+    tick (4 ms at HZ=250): the Pacer makes it nap every WORK_S of work instead."""
+
+    class Clock:
+        now = 0.0
+        naps: list[float] = []
+
+        def perf_counter(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.naps.append(seconds)
+            self.now += seconds
+
+    clock = Clock()
+    monkeypatch.setattr(durable_mod, "time", clock)
+    pacer = durable_mod.Pacer()
+    for _ in range(100):
+        clock.now += durable_mod.WORK_S * 0.6  # a piece of work
+        pacer()
+    assert clock.naps == [durable_mod.NAP_S] * 50  # one nap for every two pieces

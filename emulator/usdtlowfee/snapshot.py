@@ -21,6 +21,7 @@ from emulator.core.clock import LATEST_US, US_PER_S, Clock, instant_field, iso_u
 from emulator.core.clock import us_to_seconds as _seconds
 from emulator.core.errors import FieldError
 from emulator.core.ids import IdSource
+from emulator.core.snapshot import HexColumn, IntColumn
 from emulator.core.validate import INT64_MAX
 
 from . import fixtures as fixtures_mod
@@ -98,7 +99,9 @@ def export(backend: UsdtLowFeeBackend, columns: bool = False) -> dict[str, Any]:
 
 def _columns(book: OrderBook) -> dict[str, Any]:
     """Every order in columns (docs/state.md, "Orders in columns"): a list per field, a
-    row per order, the tables its numbers index, the sparse fields as [row, value] pairs."""
+    row per order, the tables its numbers index, the sparse fields as [row, value] pairs.
+    The columns are the book's own arrays, read as the document is encoded
+    (core/snapshot.json_parts): encode it while the book cannot change."""
     delay = book.delay_us
     created = book.created
     return {
@@ -107,15 +110,15 @@ def _columns(book: OrderBook) -> dict[str, Any]:
         "accounts": [a.id for a in book.accounts],
         "addresses": list(book.addresses),
         "statuses": list(STATUSES),
-        "id": book.ids.tolist(),
-        "account": book.account.tolist(),
-        "address": book.address.tolist(),
-        "energyValue": book.energy.tolist(),
-        "durationHours": book.hours.tolist(),
-        "priceSun": book.price.tolist(),
-        "createdUs": created.tolist(),
-        "status": list(book.status),
-        "txids": book.txids.hex(),
+        "id": IntColumn(book.ids),
+        "account": IntColumn(book.account),
+        "address": IntColumn(book.address),
+        "energyValue": IntColumn(book.energy),
+        "durationHours": IntColumn(book.hours),
+        "priceSun": IntColumn(book.price),
+        "createdUs": IntColumn(created),
+        "status": IntColumn(book.status),
+        "txids": HexColumn(book.txids, TXID_BYTES),
         # Terminal rows that did not move at createdUs + the fulfilment delay.
         "movedUs": [[row, at] for row, at in sorted(book.moved_at.items()) if at != created[row] + delay],
         "failureReasons": [[row, reason] for row, reason in sorted(book.reasons.items())],

@@ -54,6 +54,9 @@ class OrderBook(Mapping[str, Order]):
         premium: list[PremiumService],
     ) -> None:
         self.ids = ids
+        # One bound method for the book's life: the event log keeps it with each event of
+        # an order (emulator/core/events.py), not a new one each time.
+        self.order_uuid = ids.order_uuid
         self.accounts = accounts  # by Account.number
         # A row's `item` indexes its kind's list (the item's `number`).
         self.price_options = price_options

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from emulator.core.clock import US_PER_S, iso_ms
-from emulator.core.events import Later
 from emulator.core.money import coins
 from emulator.core.statemachine import StateMachine
 
@@ -86,8 +85,7 @@ class _OrderView:
         self.status = status
         self.book.updated[self.n] = at_us
         book = self.book
-        order_id = Later(book.ids.order_uuid, self.n)
-        book.events.transition("247xd", self.account_id, order_id, old, status, at_us)
+        book.events.transition("247xd", self.account_id, self.n, old, status, at_us, "", book.order_uuid)
 
     def due_us(self) -> int | None:
         """When this order's next natural move comes due; None if it has none."""

@@ -14,7 +14,7 @@ from typing import Any
 from emulator.core.auth import KeyRing
 from emulator.core.clock import Clock, clock_of
 from emulator.core.errors import LimitError
-from emulator.core.events import BALANCE, CONTROL, CREATED, FORCED, REQUEST, EventLog, Later
+from emulator.core.events import BALANCE, CONTROL, CREATED, FORCED, REQUEST, EventLog
 from emulator.core.ids import IdSource
 from emulator.core.money import coins, div_half_up
 from emulator.core.statemachine import StateMachine, TransitionError
@@ -179,14 +179,15 @@ class Xd247Backend:
 
     def _created(self, account: Account, order: Order, now_us: int) -> None:
         """What a creation tells the event log, and the due heap (once it is kept)."""
-        emit = self.orders.events.emit
-        order_id = Later(self.ids.order_uuid, order.n)
+        book = self.orders
+        emit = book.events.emit
+        n = order.n  # the event log shows book.order_uuid(n) when read
         account_id = account.id
-        created = {"orderId": order_id, "type": order.kind, "status": order.status}
-        emit(API, account_id, CREATED, created, now_us)
+        created = {"orderId": n, "type": order.kind, "status": order.status}
+        emit(API, account_id, CREATED, created, now_us, "", book.order_uuid)
         # coins(), inlined: this is on every creation's path.
-        balance = {"coins": account.coins / 100, "change": -order.price / 100, "orderId": order_id}
-        emit(API, account_id, BALANCE, balance, now_us, REQUEST)
+        balance = {"coins": account.coins / 100, "change": -order.price / 100, "orderId": n}
+        emit(API, account_id, BALANCE, balance, now_us, REQUEST, book.order_uuid)
         heap = self.due_heap
         if heap is not None and account.clock is None:
             due = order.due_us()
@@ -194,12 +195,15 @@ class Xd247Backend:
                 heappush(heap, due << ROW_BITS | order.n)
 
     def coins_changed(
-        self, account: Account, change: int, at_us: int, cause: str, order_id: str | Later | None = None
+        self, account: Account, change: int, at_us: int, cause: str, order: int | None = None
     ) -> None:
+        """`order`: the number of the order the change is for, if any."""
         data: dict[str, Any] = {"coins": coins(account.coins), "change": coins(change)}
-        if order_id is not None:
-            data["orderId"] = order_id
-        self.orders.events.emit(API, account.id, BALANCE, data, at_us, cause)
+        uuid = None
+        if order is not None:
+            data["orderId"] = order
+            uuid = self.orders.order_uuid
+        self.orders.events.emit(API, account.id, BALANCE, data, at_us, cause, uuid)
 
     def order_of(self, account: Account, kind: str, order_id: str, now_us: int) -> Order:
         """The caller's own order of that kind, settled to now; anything else is 404."""
@@ -322,11 +326,10 @@ class Xd247Backend:
             order.refunded_amount = amount
         order.status = target
         order.updated_us = now_us
-        events = self.orders.events
-        order_id = Later(self.ids.order_uuid, order.n)
-        events.transition(API, order.account_id, order_id, old, target, now_us, cause)
+        book = self.orders
+        book.events.transition(API, order.account_id, order.n, old, target, now_us, cause, book.order_uuid)
         if target == "refunded":
-            self.coins_changed(account, amount, now_us, cause, order_id)
+            self.coins_changed(account, amount, now_us, cause, order.n)
 
     def force(self, order_id: str, target: str, extra: dict[str, Any]) -> Order:
         """The control plane's transition: due moves first, then the forced one."""
