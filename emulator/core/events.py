@@ -3,9 +3,9 @@ event stream (`GET /_emulator/events`). Not part of either vendor's API.
 
 The backends emit (lock held) on every order creation, every transition (natural, when a
 due move is applied; forced by the control plane; fired by a clock advance) and every
-balance change. An emit is a tuple appended to a bounded deque and, only when someone
-listens, one flag check per subscriber: nothing grows with the number of listeners'
-backlogs, because a subscriber holds no queue of its own, only its place in the log. One
+balance change. An emit stores into the slots of a bounded ring (EventLog) and, only
+when someone listens, does one flag check per subscriber: nothing grows with the number
+of listeners' backlogs, because a subscriber holds no queue of its own, only its place in the log. One
 that falls behind by more than the log keeps is told so by a `gap` event.
 
 Ids are integers, ascending, never reused while the process runs (a reset keeps counting
