@@ -145,9 +145,8 @@ class BufferedAccessLog:
                     self._tails.clear()
                 tail = self._tails[key] = f"ms {key}\n".encode("utf-8", "backslashreplace")
             tenths = int(duration_ms * 10 + 0.5)
-            line = head + (
-                _TENTHS_BYTES[tenths] if 0 <= tenths < 1000 else f"{tenths // 10}.{tenths % 10}".encode()
-            ) + tail
+            shown_ms = _TENTHS_BYTES[tenths] if 0 <= tenths < 1000 else ms_text(duration_ms).encode()
+            line = head + shown_ms + tail
         lines = self.lines
         lines.append(line)
         if self.timer is None:
