@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,15 @@ START = "2025-01-15T10:30:00Z"
 
 # Fixed in emulator/data/default.json.
 XD_DEMO_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
+
+
+class FakeTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock the test moves: its timers fire without waiting."""
+
+    now = 1000.0
+
+    def time(self) -> float:
+        return self.now
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from emulator.app import create_app
 from emulator.core.access import FLUSH_S, LOGGED, LOGGER, MAX_LINES, BufferedAccessLog
 from emulator.logs import TEXT_FORMAT, JsonFormatter
 
+from .conftest import FakeTimeLoop
 from .served import serve
 
 XD_KEY = "247xd_3769736d6939931e6de10def20d9a2483134d0c1"
@@ -102,15 +103,6 @@ def test_a_served_emulator_with_json_logs_prints_parseable_lines_and_never_a_ful
 
 
 # --- the buffered writer `emulator serve` uses (core/access.py) ----------------------------
-
-
-class FakeTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop whose clock the test moves: the flush timer fires without waiting."""
-
-    now = 1000.0
-
-    def time(self) -> float:
-        return self.now
 
 
 class Stream(io.BytesIO):

@@ -22,7 +22,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from emulator.server import BoundedHttpTools, coalescing_send
-from tests.conftest import XD_DEMO_KEY
+
+from .conftest import XD_DEMO_KEY, FakeTimeLoop
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 GET = b"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -247,15 +248,6 @@ def test_the_send_is_replaced_once_per_cycle() -> None:
 
     exchange(BoundedHttpTools, app, GET)
     assert seen[0].__func__ is coalescing_send
-
-
-class FakeTimeLoop(asyncio.SelectorEventLoop):
-    """An event loop whose clock the test moves: timers fire without waiting."""
-
-    now = 1000.0
-
-    def time(self) -> float:
-        return self.now
 
 
 def keep_alive_trace(protocol: type[HttpToolsProtocol], steps: list[float | str | None]) -> list[bool]:
