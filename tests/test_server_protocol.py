@@ -56,17 +56,27 @@ class Recording(asyncio.Transport):
         pass
 
 
+def connected(
+    protocol: type[HttpToolsProtocol], app: App, loop: asyncio.AbstractEventLoop
+) -> tuple[HttpToolsProtocol, ServerState, Recording]:
+    """A protocol serving `app` on a new connection over a recording transport, with
+    uvicorn's defaults (keep-alive timeout 5 s, the `server` header)."""
+    config = Config(app=app, lifespan="off", log_level="critical", date_header=False, access_log=False,
+                    timeout_keep_alive=5)
+    config.load()
+    state = ServerState()
+    state.default_headers = [(b"server", b"uvicorn")]  # as uvicorn.Server sets it by default
+    server = protocol(config=config, server_state=state, app_state={}, _loop=loop)
+    transport = Recording()
+    server.connection_made(transport)
+    return server, state, transport
+
+
 def exchange(protocol: type[HttpToolsProtocol], app: App, request: bytes) -> tuple[bytes, int, bool]:
     """(the bytes written, how many writes, closed) for `request` served by `app`."""
 
     async def run() -> tuple[bytes, int, bool]:
-        config = Config(app=app, lifespan="off", log_level="critical", date_header=False, access_log=False)
-        config.load()
-        state = ServerState()
-        state.default_headers = [(b"server", b"uvicorn")]  # as uvicorn.Server sets it by default
-        server = protocol(config=config, server_state=state, app_state={}, _loop=asyncio.get_running_loop())
-        transport = Recording()
-        server.connection_made(transport)
+        server, state, transport = connected(protocol, app, asyncio.get_running_loop())
         server.data_received(request)
         for _ in range(50):  # the tasks of pipelined requests start one after another
             if not state.tasks:
@@ -256,13 +266,7 @@ def keep_alive_trace(protocol: type[HttpToolsProtocol], steps: list[float | str 
     the rest of it, a number moves the clock that many seconds."""
     loop = FakeTimeLoop()
     try:
-        config = Config(app=answering(200, JSON, [(BODY, False)]), lifespan="off", log_level="critical",
-                        date_header=False, access_log=False, timeout_keep_alive=5)
-        config.load()
-        state = ServerState()
-        server = protocol(config=config, server_state=state, app_state={}, _loop=loop)
-        transport = Recording()
-        server.connection_made(transport)
+        server, _, transport = connected(protocol, answering(200, JSON, [(BODY, False)]), loop)
         trace = []
         for step in steps:
             if step is None or step == "partial" or step == "rest":
@@ -310,12 +314,7 @@ def test_one_keep_alive_timer_serves_many_requests() -> None:
 
     loop.call_later = counting  # type: ignore[method-assign, assignment]
     try:
-        config = Config(app=answering(200, JSON, [(BODY, False)]), lifespan="off", log_level="critical",
-                        date_header=False, access_log=False, timeout_keep_alive=5)
-        config.load()
-        server = BoundedHttpTools(config=config, server_state=ServerState(), app_state={}, _loop=loop)
-        transport = Recording()
-        server.connection_made(transport)
+        server, _, transport = connected(BoundedHttpTools, answering(200, JSON, [(BODY, False)]), loop)
         for _ in range(20):
             server.data_received(GET)
             for _ in range(5):
