@@ -179,7 +179,7 @@ def serve(args: argparse.Namespace) -> None:
     from faker import Faker
 
     Faker("th_TH").numerify("08########")
-    from emulator.apis import banner
+    from emulator.apis import APIS, banner
 
     # Before the banner: whoever waits for the banner has the warnings too.
     for warning in exposure_warnings(config.host, config.control_token, config.allowed_hosts):
@@ -199,7 +199,8 @@ def serve(args: argparse.Namespace) -> None:
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
-            http=http_server.protocol(), h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+            http=http_server.protocol(tuple(api.dialect.prefix for api in APIS)),
+            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             # The caller is the TCP peer: no X-Forwarded-For/-Proto taken from anyone
             # (uvicorn's default trusts them from 127.0.0.1; docs/security.md).
             proxy_headers=False,

@@ -19,7 +19,9 @@ log) leaves the head to uvicorn's own `send` after writing what was held.
 from __future__ import annotations
 
 import asyncio
-from types import MethodType
+import contextvars
+from collections.abc import Coroutine, Generator
+from types import MethodType, coroutine
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import (
@@ -42,9 +44,10 @@ _TOO_LARGE = (
 )
 
 
-# Header names already checked against HEADER_RE: a handful (the APIs' own, Starlette's),
-# each searched once; the set is bounded for a client that could make it grow.
-_GOOD_NAMES: set[bytes] = set()
+# Header names already checked against HEADER_RE, each to its lower case: a handful (the
+# APIs' own, Starlette's), each searched and lowered once; bounded for an app that could
+# make it grow. `connection` and `transfer-encoding` are never in it (left to uvicorn).
+_GOOD_NAMES: dict[bytes, bytes] = {}
 _MAX_NAMES = 256
 # Each byte to 0 where HEADER_VALUE_RE would match it, else to 1: one C pass over the
 # joined values (a regex search costs ~60 instructions a byte).
@@ -70,18 +73,18 @@ def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
         length = None
         good = _GOOD_NAMES
         for name, value in (*cycle.default_headers, *headers):
-            if name not in good:
+            lowered = good.get(name)
+            if lowered is None:
                 if type(name) is not bytes or HEADER_RE.search(name):
                     return None
+                lowered = name.lower()
+                if lowered == b"transfer-encoding" or lowered == b"connection":
+                    return None
                 if len(good) < _MAX_NAMES:
-                    good.add(name)
-            name = name.lower()
-            if name == b"content-length":
-                if length is None:
-                    length = int(value.decode())
-            elif name == b"transfer-encoding" or name == b"connection":
-                return None
-            content += (name, b": ", value, b"\r\n")
+                    good[name] = lowered
+            if lowered == b"content-length" and length is None:
+                length = int(value.decode())
+            content += (lowered, b": ", value, b"\r\n")
         if length is None and cycle.scope["method"] != "HEAD" and message["status"] not in (204, 304):
             return None  # uvicorn sends it chunked
         # A byte refused in one value is refused in all of them joined.
@@ -137,9 +140,64 @@ async def coalescing_send(cycle: RequestResponseCycle, message: Any) -> None:
     await _stock_send(cycle, message)
 
 
+@coroutine
+def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> Generator[Any, Any, None]:
+    """The rest of `coro`, whose first step has run and yielded `yielded`: what
+    `yield from coro` does from there on, for a task to run."""
+    while True:
+        try:
+            sent = yield yielded
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - thrown in by the task (cancellation)
+            try:
+                yielded = coro.throw(exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                yielded = coro.send(sent)
+            except StopIteration:
+                return
+
+
 class BoundedHttpTools(HttpToolsProtocol):
     _head = 0
     _in_body = False
+    # Paths whose requests may run at once in `data_received` instead of in a task
+    # (`_start_asgi_task`): the API pipelines', which never need a current task.
+    eager_prefixes: tuple[str, ...] = ()
+    _feeding = False
+    _deferred: tuple[RequestResponseCycle, Any] | None = None
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        if self._feeding and self._deferred is None and self.eager_prefixes:
+            path: str = cycle.scope["path"]
+            if path.startswith(self.eager_prefixes) or path + "/" in self.eager_prefixes:
+                self._deferred = (cycle, app)
+                return
+        super()._start_asgi_task(cycle, app)
+
+    def _run_deferred(self) -> None:
+        """The request whose head arrived in this read: run at once if the whole of it has
+        arrived too, up to its first wait (a whole GET or POST usually never waits); the
+        rest, if any, as a task. A body still arriving goes to a task from the start."""
+        cycle, app = self._deferred  # type: ignore[misc]
+        self._deferred = None
+        if cycle.more_body or self.transport.is_closing():
+            super()._start_asgi_task(cycle, app)
+            return
+        reset = getattr(self.config, "reset_contextvars", False)
+        context = contextvars.Context() if reset else contextvars.copy_context()
+        coro = cycle.run_asgi(app)
+        try:
+            yielded = context.run(coro.send, None)
+        except StopIteration:
+            return
+        task = self.loop.create_task(_resume(coro, yielded), context=context)
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
 
     def on_headers_complete(self) -> None:
         self._in_body = True
@@ -197,7 +255,13 @@ class BoundedHttpTools(HttpToolsProtocol):
             self.timeout_keep_alive_task = None
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        self._feeding = True
+        try:
+            super().data_received(data)
+        finally:
+            self._feeding = False
+        if self._deferred is not None:
+            self._run_deferred()
         if not self._in_body and not self.transport.is_closing():
             self._head += len(data)
             if self._head > HEAD_CAP:
@@ -205,9 +269,15 @@ class BoundedHttpTools(HttpToolsProtocol):
                 self.transport.close()
 
 
-def protocol() -> type[asyncio.Protocol]:
+def protocol(eager_prefixes: tuple[str, ...] = ()) -> type[asyncio.Protocol]:
     """The protocol for uvicorn.Config(http=...): httptools bounded, or h11 (which bounds
-    the head itself, to h11_max_incomplete_event_size) when httptools is missing."""
+    the head itself, to h11_max_incomplete_event_size) when httptools is missing.
+    `eager_prefixes`: see BoundedHttpTools."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    return BoundedHttpTools if issubclass(AutoHTTPProtocol, HttpToolsProtocol) else AutoHTTPProtocol
+    if not issubclass(AutoHTTPProtocol, HttpToolsProtocol):
+        return AutoHTTPProtocol
+    if not eager_prefixes:
+        return BoundedHttpTools
+    prefixes = tuple(p + "/" for p in eager_prefixes)
+    return type("EagerHttpTools", (BoundedHttpTools,), {"eager_prefixes": prefixes})

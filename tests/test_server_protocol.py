@@ -11,6 +11,7 @@ lists and bodies, malformed ones included (uvicorn refuses those; so must we, th
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,12 +22,14 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from emulator.server import BoundedHttpTools, coalescing_send
+from emulator.server import BoundedHttpTools, coalescing_send, protocol
 
 from .conftest import XD_DEMO_KEY, FakeTimeLoop
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 GET = b"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\n\r\n"
+# Requests under /api/v1 run at once in data_received, as `emulator serve` runs the APIs'.
+EAGER = protocol(("/api/v1",))
 
 
 class Recording(asyncio.Transport):
@@ -111,6 +114,7 @@ def same(app: App, request: bytes = GET) -> tuple[bytes, int]:
     ours, writes, closed = exchange(BoundedHttpTools, app, request)
     assert ours == stock
     assert closed == stock_closed
+    assert exchange(EAGER, app, request)[::2] == (stock, stock_closed)
     return ours, writes
 
 
@@ -323,3 +327,74 @@ def test_one_keep_alive_timer_serves_many_requests() -> None:
         server.connection_lost(None)
     finally:
         loop.close()
+
+
+def test_a_whole_request_under_an_eager_prefix_is_answered_within_data_received() -> None:
+    async def run() -> None:
+        app = answering(200, JSON, [(BODY, False)])
+        server, state, transport = connected(EAGER, app, asyncio.get_running_loop())
+        server.data_received(GET)
+        assert transport.writes and not state.tasks  # answered, no task made
+        other, other_state, other_transport = connected(EAGER, app, asyncio.get_running_loop())
+        other.data_received(GET.replace(b"/api/v1/balance", b"/_emulator/health"))
+        assert not other_transport.writes and len(other_state.tasks) == 1  # elsewhere: a task
+        await asyncio.gather(*other_state.tasks)
+        assert other_transport.writes[0].split(b"\r\n\r\n")[1] == BODY
+
+    asyncio.run(run())
+
+
+def test_a_body_still_arriving_is_read_in_a_task() -> None:
+    """Not run at once: reading a body needs a task (its deadline, core/http.py)."""
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message["body"]
+            if not message["more_body"]:
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"4")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def run() -> None:
+        server, state, transport = connected(EAGER, app, asyncio.get_running_loop())
+        post = b"POST /api/v1/x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab"
+        server.data_received(post)
+        assert len(state.tasks) == 1 and not transport.writes
+        server.data_received(b"cd")
+        await asyncio.gather(*state.tasks)
+        assert transport.writes[-1].endswith(b"\r\n\r\nabcd")
+
+    asyncio.run(run())
+
+
+def test_an_eager_request_that_waits_goes_on_in_a_task_and_can_be_cancelled() -> None:
+    seen: list[str] = []
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        marker.set("set by the app")
+        await send({"type": "http.response.start", "status": 200, "headers": JSON})
+        await asyncio.sleep(0)
+        seen.append(marker.get())
+        await send({"type": "http.response.body", "body": BODY})
+        try:
+            await asyncio.get_running_loop().create_future()  # waits until cancelled
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    async def run() -> None:
+        server, state, transport = connected(EAGER, app, asyncio.get_running_loop())
+        server.data_received(GET)
+        assert marker.get() == "unset"  # the app ran in a context of its own
+        assert len(state.tasks) == 1 and not transport.writes
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert seen == ["set by the app"] and transport.writes[0].endswith(BODY)
+        task = next(iter(state.tasks))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert seen[-1] == "cancelled"
+
+    asyncio.run(run())
