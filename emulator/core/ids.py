@@ -21,6 +21,7 @@ class IdSource:
         self.seed = seed if seed is not None else secrets.randbits(32)
         self._rng = random.Random(self.seed)
         self._faker: Faker | None = None
+        self._faker_random: random.Random | None = None
         self._orders = UuidCodec(self.seed, "orders")
         self._codes = UuidCodec(self.seed, "otp-codes")
 
@@ -82,6 +83,15 @@ class IdSource:
             fake.seed_instance(self.seed)
             self._faker = fake
         return self._faker
+
+    @property
+    def faker_random(self) -> random.Random:
+        """The faker's own random source, which its providers draw from, for a draw made
+        without a provider on the order path (Faker's proxy costs three lookups a use)."""
+        rng = self._faker_random
+        if rng is None:
+            rng = self._faker_random = self.faker.random
+        return rng
 
 
 def random_state(rng: random.Random) -> list[Any]:

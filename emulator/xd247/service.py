@@ -228,7 +228,7 @@ class Xd247Backend:
             raise errors.out_of_stock()
         self._debit(account, option.price)
         option.stock -= 1
-        phone = option.phone_number(self.ids.faker.random)
+        phone = option.phone_number(self.ids.faker_random)
         n = self.orders.add(OTP_KIND, account, option, option.price, now_us, phone)
         order = OtpOrder(self.orders, n)
         self._created(account, order, now_us)
