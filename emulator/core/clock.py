@@ -158,14 +158,23 @@ def _date(day: int) -> str:
     return text
 
 
+# `.000Z` to `.999Z`, and the last second iso_ms rendered with its text up to the dot:
+# the timestamps of one request (created, expires, updated) mostly share it.
+_MILLIS = [f".{milli:03d}Z" for milli in range(1000)]
+_last_second: tuple[int, str] = (0, "1970-01-01T00:00:00")
+
+
 def iso_ms(us: int) -> str:
     """`2024-01-01T00:20:00.000Z` — 247xd's format (seed section 6)."""
-    ms, _ = divmod(us, 1000)
-    seconds, milli = divmod(ms, 1000)
-    day, rest = divmod(seconds, 86_400)
-    hour, rest = divmod(rest, 3600)
-    minute, second = divmod(rest, 60)
-    return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}.{milli:03d}Z"
+    global _last_second
+    seconds, milli = divmod(us // 1000, 1000)
+    last = _last_second
+    if last[0] != seconds:
+        day, rest = divmod(seconds, 86_400)
+        hour, rest = divmod(rest, 3600)
+        minute, second = divmod(rest, 60)
+        last = _last_second = (seconds, f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}")
+    return last[1] + _MILLIS[milli]
 
 
 def iso_us(us: int) -> str:

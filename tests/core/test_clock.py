@@ -222,6 +222,15 @@ def test_fast_iso_formatting_matches_datetime_for_any_instant(us: int) -> None:
     assert iso_s(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}Z"
 
 
+@given(st.integers(min_value=0, max_value=LATEST_US - 2 * US_PER_S), st.lists(st.integers(0, 1_999_999)))
+def test_iso_ms_reusing_the_last_second_renders_each_instant_as_alone(base: int, offsets: list[int]) -> None:
+    """iso_ms keeps the second it rendered last: instants within it, and the seconds
+    around it, in any order, come out as each would with nothing kept."""
+    for us in (base + offset for offset in offsets):
+        dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+        assert iso_ms(us) == f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
+
+
 def test_us_to_seconds_is_whole_when_it_can_be_and_exact_otherwise() -> None:
     assert us_to_seconds(5 * US_PER_S) == 5 and isinstance(us_to_seconds(5 * US_PER_S), int)
     assert us_to_seconds(0) == 0
