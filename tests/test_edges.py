@@ -251,3 +251,39 @@ def test_forwarded_headers_are_not_trusted_served() -> None:
                      "Host": served.url.removeprefix("http://")},
         )
         assert refused.status_code == 403, refused.text  # the scheme is still http
+
+
+def test_api_requests_served_at_once_or_in_a_task_get_their_answers_in_order_served() -> None:
+    """`emulator serve` answers a whole API request within the read that brought it, and
+    one that waits (a delay fault) from a task: pipelined on one connection, a GET, a
+    delayed GET, a HEAD and a POST get four answers, in order, each whole."""
+    with serve() as served:
+        fault = httpx.post(f"{served.url}/_emulator/faults",
+                           json={"api": "247xd", "path": "/balance", "latencyMs": 5, "times": 1})
+        assert fault.status_code == 201, fault.text
+        url = httpx.URL(served.url)
+        key = f"Authorization: Bearer {XD_KEY}\r\nHost: emulator\r\n".encode()
+        body = (b'{"serviceId": "00000000-0000-4000-8000-000000000001",'
+                b' "priceOptionId": "00000000-0000-4000-8000-000000000011"}')
+        requests = [
+            b"GET /api/v1/otp/services HTTP/1.1\r\n" + key + b"\r\n",
+            b"GET /api/v1/balance HTTP/1.1\r\n" + key + b"\r\n",
+            b"HEAD /api/v1/balance HTTP/1.1\r\n" + key + b"\r\n",
+            b"POST /api/v1/otp/orders HTTP/1.1\r\n" + key
+            + b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+        ]
+        with socket.create_connection((url.host, url.port), timeout=10) as sock:
+            sock.sendall(b"".join(requests))
+            received = b""
+            while received.count(b"HTTP/1.1 ") < 4 or not received.endswith(b"}"):
+                chunk = sock.recv(65536)
+                assert chunk, received
+                received += chunk
+        answers = [b"HTTP/1.1 " + part for part in received.split(b"HTTP/1.1 ")[1:]]
+        statuses = [answer.split(b" ", 2)[1] for answer in answers]
+        assert statuses == [b"200", b"200", b"200", b"201"], received
+        head, _, balance = answers[1].partition(b"\r\n\r\n")
+        assert f"content-length: {len(balance)}".encode() in head and balance.endswith(b"}")
+        assert answers[2].endswith(b"\r\n\r\n")  # HEAD: GET's headers, no body
+        assert f"content-length: {len(balance)}".encode() in answers[2]
+        assert httpx.get(f"{served.url}/_emulator/faults").json()["faults"][0]["injected"] == 1
