@@ -162,7 +162,7 @@ class UuidCodec:
             | 0x2 << 62
             | (x & ((1 << 62) - 1))
         )
-        h = f"{value:032x}"
+        h = value.to_bytes(16, "big").hex()  # the 32 hex digits; faster than a format
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def decode(self, text: str) -> int | None:
