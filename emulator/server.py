@@ -179,12 +179,10 @@ class BoundedHttpTools(HttpToolsProtocol):
                 return
         super()._start_asgi_task(cycle, app)
 
-    def _run_deferred(self) -> None:
+    def _run_now(self, cycle: RequestResponseCycle, app: Any) -> None:
         """The request whose head arrived in this read: run at once if the whole of it has
         arrived too, up to its first wait (a whole GET or POST usually never waits); the
         rest, if any, as a task. A body still arriving goes to a task from the start."""
-        cycle, app = self._deferred  # type: ignore[misc]
-        self._deferred = None
         if cycle.more_body or self.transport.is_closing():
             super()._start_asgi_task(cycle, app)
             return
@@ -260,8 +258,10 @@ class BoundedHttpTools(HttpToolsProtocol):
             super().data_received(data)
         finally:
             self._feeding = False
-        if self._deferred is not None:
-            self._run_deferred()
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            self._run_now(*deferred)
         if not self._in_body and not self.transport.is_closing():
             self._head += len(data)
             if self._head > HEAD_CAP:
