@@ -398,3 +398,75 @@ def test_an_eager_request_that_waits_goes_on_in_a_task_and_can_be_cancelled() ->
         assert seen[-1] == "cancelled"
 
     asyncio.run(run())
+
+
+def frozen_emulator_app() -> Any:
+    """A new emulator app, its clock frozen at one instant: apps made one after another
+    give the same request the same answer (Date, rate-limit headers)."""
+    from emulator.app import create_app
+    from emulator.config import Config as EmulatorConfig
+
+    app = create_app(EmulatorConfig())
+    app.state.emulator.clock.freeze()
+    app.state.emulator.clock.set(4_000_000_000_000_000)  # 2096: ahead of any real clock
+    return app
+
+
+BALANCE = f"GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {XD_DEMO_KEY}\r\n\r\n"
+RESPONDED = [
+    pytest.param(BALANCE, True, id="GET 200"),
+    pytest.param(BALANCE.replace("GET", "HEAD", 1), True, id="HEAD 200"),
+    pytest.param("GET /api/v1/balance HTTP/1.1\r\nHost: localhost\r\n\r\n", True, id="401"),
+    pytest.param("GET /api/v1/nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n", True, id="404"),
+    pytest.param("DELETE /api/v1/balance HTTP/1.1\r\nHost: localhost\r\n\r\n", False, id="405 with Allow"),
+    pytest.param("GET /v1/order/list HTTP/1.1\r\nHost: localhost\r\n\r\n", True, id="USDTLowFee 401"),
+    pytest.param(BALANCE.replace("Host:", "Connection: close\r\nHost:"), False, id="Connection: close"),
+    pytest.param(BALANCE.replace("HTTP/1.1", "HTTP/1.0"), False, id="HTTP/1.0"),
+]
+
+
+@pytest.mark.parametrize(("request_text", "responded"), RESPONDED)
+def test_the_pipelines_answers_through_the_responder_are_the_asgi_answers_bytes(
+    request_text: str, responded: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API answer written through FastCycle.respond (core/http.py's Responder) is byte
+    for byte what the same answer sent as ASGI messages is; what it leaves to them
+    (a connection to close, an error with headers of its own) gets them."""
+    from emulator.server import FastCycle
+
+    request = request_text.encode()
+    taken: list[bool] = []
+    respond = FastCycle.respond
+
+    def recording(self: FastCycle, status: int, head: bytes, body: bytes) -> bool:
+        taken.append(respond(self, status, head, body))
+        return taken[-1]
+
+    monkeypatch.setattr(FastCycle, "respond", recording)
+    through, writes, closed = exchange(EAGER, frozen_emulator_app(), request)
+    assert any(taken) == responded and (writes == 1 or not responded)
+    monkeypatch.setattr(FastCycle, "respond", lambda *args: False)  # the ASGI messages every time
+    assert exchange(EAGER, frozen_emulator_app(), request) == (through, writes, closed)
+    stock = exchange(HttpToolsProtocol, frozen_emulator_app(), request)  # and as stock uvicorn
+    assert stock[::2] == (through, closed)
+
+
+def test_the_responder_writes_nothing_once_a_start_was_sent() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": JSON})
+        assert not scope["emulator.responder"].respond(200, b"content-length: 2\r\n", b"no")
+        await send({"type": "http.response.body", "body": BODY})
+
+    ours, writes, closed = exchange(BoundedHttpTools, app, GET)
+    assert writes == 1 and ours.endswith(BODY) and not closed
+    assert ours == exchange(HttpToolsProtocol, answering(200, JSON, [(BODY, False)]), GET)[0]
+
+
+def test_the_responder_leaves_a_server_header_it_cannot_vouch_for_to_uvicorn() -> None:
+    from emulator.server import _default_lines
+
+    assert _default_lines([(b"server", b"uvicorn")]) == b"server: uvicorn\r\n"
+    assert _default_lines([(b"X-Team", b"a")]) == b"x-team: a\r\n"
+    assert _default_lines([(b"connection", b"close")]) is None
+    assert _default_lines([(b"x-bad", b"a\r\nb")]) is None
+    assert _default_lines([(b"bad name", b"a")]) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from email.utils import formatdate
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -19,18 +19,44 @@ MAX_HEADER_BYTES = 32 * 1024
 # is cut (408): a client that stalls must not hold a request (and its lock-free wait) forever.
 BODY_TIMEOUT_S = 10.0
 _US_PER_S = 1_000_000
-_date: tuple[int, tuple[bytes, bytes]] = (-1, (b"date", b""))  # formatted once a second, swapped whole
+# (second, the header, its line): formatted once a second, swapped whole.
+_date: tuple[int, tuple[bytes, bytes], bytes] = (-1, (b"date", b""), b"")
+# The scope key under which a server may offer a `Responder` (emulator/server.py does).
+RESPONDER = "emulator.responder"
+
+
+class Responder(Protocol):
+    """A server's way to answer a request in one call instead of two ASGI messages."""
+
+    def respond(self, status: int, head: bytes, body: bytes) -> bool:
+        """Write the answer: `status`, the header lines `head` (each `name: value\r\n`,
+        names in lower case, a Content-Length that is the body's, no Connection or
+        Transfer-Encoding) after the server's own, and `body` (left out for HEAD). False,
+        having written nothing, when the server would rather get the ASGI messages (a
+        connection to close, a paused transport, ...): the caller sends them instead."""
+        ...
+
+
+def _dated(second: int) -> tuple[int, tuple[bytes, bytes], bytes]:
+    global _date
+    value = formatdate(second, usegmt=True).encode()
+    _date = (second, (b"date", value), b"date: " + value + b"\r\n")
+    return _date
 
 
 def date_header(now_us: int) -> tuple[bytes, bytes]:
     """`Date` at an instant of the emulator clock (SPEC "HTTP details": `X-RateLimit-Reset -
     Date` is the true wait, also when the clock is frozen, advanced or the account's own)."""
-    global _date
     second = now_us // _US_PER_S
     cached = _date
-    if cached[0] != second:
-        cached = _date = (second, (b"date", formatdate(second, usegmt=True).encode()))
-    return cached[1]
+    return (cached if cached[0] == second else _dated(second))[1]
+
+
+def date_line(now_us: int) -> bytes:
+    """`date_header` as a header line (`date: ...\r\n`), for a `Responder`."""
+    second = now_us // _US_PER_S
+    cached = _date
+    return (cached if cached[0] == second else _dated(second))[2]
 
 
 class BodyError(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from time import perf_counter_ns  # durationMs is real elapsed time, not the emulator clock's
 from typing import Any, Protocol
 
@@ -25,8 +25,11 @@ from .faults import Fault, FaultRegistry, drop_connection
 from .head import head_of
 from .http import (
     MAX_HEADER_BYTES,
+    RESPONDER,
     BodyError,
+    Responder,
     date_header,
+    date_line,
     parse_json_object,
     read_body,
     read_body_quietly,
@@ -42,6 +45,10 @@ _JSON = (b"content-type", b"application/json")
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 # Content-Length headers of the common sizes (most answers), made once.
 _LENGTHS = [(b"content-length", str(n).encode()) for n in range(1024)]
+# The same as header lines, for a server's Responder (core/http.py).
+_JSON_LINE = b"content-type: application/json\r\n"
+_NOSNIFF_LINE = b"x-content-type-options: nosniff\r\n"
+_LENGTH_LINES = [b"content-length: %d\r\n" % n for n in range(1024)]
 
 
 class Backend(Protocol):
@@ -62,7 +69,7 @@ class Pipeline:
 
     __slots__ = (
         "dialect", "router", "backend", "limiter", "lock", "faults", "journal", "log", "access",
-        "_limit_header", "_reset_header",
+        "_limit_header", "_reset_header", "_limit_line", "_reset_line",
     )
 
     def __init__(
@@ -92,6 +99,8 @@ class Pipeline:
         self.access = access
         self._limit_header = (b"x-ratelimit-limit", str(limiter.limit).encode())
         self._reset_header = (-1, (b"x-ratelimit-reset", b""))  # (reset, its header): once a window
+        self._limit_line = b"x-ratelimit-limit: %d\r\n" % limiter.limit
+        self._reset_line = (-1, b"")  # (reset, its header line)
 
     def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
         """Who is calling: (account or None, the auth error if any, now on the caller's
@@ -202,10 +211,40 @@ class Pipeline:
             elif fault.status is not None:
                 status, payload, extra, remaining = self._fault_answer(found, fault, remaining, reset, now)
         template = route.template if route is not None else template_of(found)
+        if withheld is None and self._written(scope, status, payload, remaining, reset, now, extra):
+            self._record(
+                scope, started, at, now, template, raw, status, payload, extra, fault,
+                None if account is None else account.id, None,
+            )
+            return
         await self._respond(
             scope, receive, send, started, at, now, template, raw, status, payload, remaining, reset,
             extra, fault, None if account is None else account.id, withheld,
         )
+
+    def _written(
+        self, scope: Scope, status: int | None, payload: bytes, remaining: int, reset: int, now: int,
+        extra: Headers,
+    ) -> bool:
+        """The answer written through the server's `Responder` (core/http.py), if it offers
+        one and takes it: the same header lines as `_send`'s, as bytes, in one call. False
+        (nothing written) for the ASGI messages instead: no responder, a dropped
+        connection, headers of an error's own (a Connection among them, maybe)."""
+        responder: Responder | None = scope.get(RESPONDER)
+        if responder is None or status is None or extra:
+            return False
+        reset_line = self._reset_line
+        if reset_line[0] != reset:
+            reset_line = self._reset_line = (reset, b"x-ratelimit-reset: %d\r\n" % reset)
+        size = len(payload)
+        rate = (self._limit_line, b"x-ratelimit-remaining: %d\r\n" % max(0, remaining), reset_line[1])
+        head = b"".join(
+            (*rate, date_line(now), _NOSNIFF_LINE) if status == 204 else (
+                _JSON_LINE, _LENGTH_LINES[size] if size < 1024 else b"content-length: %d\r\n" % size,
+                *rate, date_line(now), _NOSNIFF_LINE,
+            )
+        )
+        return responder.respond(status, head, payload)
 
     async def _respond(
         self,
@@ -229,31 +268,62 @@ class Pipeline:
         """The one tail: headers, send (or drop when status is None), journal, log. `now` is
         the caller's clock (the account's own, else the emulator's): the Date it shows.
         `withheld`: the real answer an `after` fault replaced, for the journal."""
+        if status is not None and not self._written(scope, status, payload, remaining, reset, now, extra):
+            await self._send(scope, send, status, payload, remaining, reset, now, extra)
+        self._record(
+            scope, started, at, now, template, raw, status, payload, extra, fault, account_id, withheld
+        )
+        if status is None:
+            await drop_connection(receive)
+
+    async def _send(
+        self, scope: Scope, send: Send, status: int, payload: bytes, remaining: int, reset: int, now: int,
+        extra: Headers,
+    ) -> None:
+        """The answer as two ASGI messages."""
+        size = len(payload)
+        reset_header = self._reset_header
+        if reset_header[0] != reset:
+            reset_header = self._reset_header = (reset, (b"x-ratelimit-reset", str(reset).encode()))
+        headers = [
+            _JSON,
+            _LENGTHS[size] if size < 1024 else (b"content-length", str(size).encode()),
+            self._limit_header,
+            (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
+            reset_header[1],
+            date_header(now),
+            _NOSNIFF,
+            *extra,
+        ]
+        if status == 204:
+            headers = headers[2:]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if scope["method"] == "HEAD":
+            payload = b""  # the headers (Content-Length too) are GET's; the body is not sent
+        await send({"type": "http.response.body", "body": payload})
+
+    def _record(
+        self,
+        scope: Scope,
+        started: int,
+        at: int,
+        now: int,
+        template: str | None,
+        raw: bytes,
+        status: int | None,
+        payload: bytes,
+        extra: Headers,
+        fault: Fault | None,
+        account_id: str | None,
+        withheld: tuple[int | None, bytes] | None,
+    ) -> None:
+        """The journal's entry and the access log's line, once the answer is out."""
         fault_id = None if fault is None else fault.id
-        if status is not None:
-            size = len(payload)
-            reset_header = self._reset_header
-            if reset_header[0] != reset:
-                reset_header = self._reset_header = (reset, (b"x-ratelimit-reset", str(reset).encode()))
-            headers = [
-                _JSON,
-                _LENGTHS[size] if size < 1024 else (b"content-length", str(size).encode()),
-                self._limit_header,
-                (b"x-ratelimit-remaining", str(max(0, remaining)).encode()),
-                reset_header[1],
-                date_header(now),
-                _NOSNIFF,
-                *extra,
-            ]
-            if status == 204:
-                headers = headers[2:]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            if scope["method"] == "HEAD":
-                payload = b""  # the headers (Content-Length too) are GET's; the body is not sent
-            await send({"type": "http.response.body", "body": payload})
         elapsed = perf_counter_ns() - started
         journal = self.journal
         if journal.size:
+            if status is not None and scope["method"] == "HEAD":
+                payload = b""  # what was sent: the headers only
             retry_after = None
             if status == 429:
                 for name, value in extra:
@@ -278,8 +348,6 @@ class Pipeline:
                 self.dialect.name, scope["method"], redactor.path(scope["path"]), status, elapsed / 1_000_000,
                 key, fault_id,
             )
-        if status is None:
-            await drop_connection(receive)
 
     async def _draw(self, scope: Scope, method: str, found: Match | None) -> Fault | None:
         """The fault this request draws, if any; a "before" latency is waited out here. With a
@@ -373,7 +441,8 @@ class Gateway:
         self.pipelines = pipelines
         self.now = now
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine of its own: the awaitable of what runs next (see HostGuard).
         if scope["type"] == "http":
             path: str = scope["path"]
             target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
@@ -382,30 +451,29 @@ class Gateway:
                 prefix = pipeline.dialect.prefix
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
                     if too_large:
-                        await self._too_large(send, pipeline.dialect)
-                        return
-                    await pipeline(scope, receive, send, path[len(prefix) :] or "/")
-                    return
+                        return self._too_large(send, pipeline.dialect)
+                    return pipeline(scope, receive, send, path[len(prefix) :] or "/")
             if too_large:
-                await self._too_large(send, None)
-                return
+                return self._too_large(send, None)
+            return self._dated(scope, receive, send)
+        return self.app(scope, receive, send)
 
-            head = scope["method"] == "HEAD"
+    async def _dated(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The wrapped app, its answer dated by the emulator clock."""
+        head = scope["method"] == "HEAD"
 
-            async def dated(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
-                    headers.append(date_header(self.now()))
-                    message = {**message, "headers": headers}
-                elif head and message.get("body"):
-                    # Starlette's responses send GET's body to HEAD too; uvicorn would drop
-                    # it, an in-process client would not.
-                    message = {**message, "body": b""}
-                await send(message)
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                headers.append(date_header(self.now()))
+                message = {**message, "headers": headers}
+            elif head and message.get("body"):
+                # Starlette's responses send GET's body to HEAD too; uvicorn would drop
+                # it, an in-process client would not.
+                message = {**message, "body": b""}
+            await send(message)
 
-            await self.app(scope, receive, dated)
-            return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, dated)
 
     async def _too_large(self, send: Send, dialect: Dialect | None) -> None:
         """431 in the surface's envelope (the API's, else the control plane's), before
