@@ -15,10 +15,10 @@ with one `bytes.translate` each, which refuses exactly the bytes uvicorn's patte
 Anything else (a streamed or chunked body, HEAD, flow control, uvicorn's own access
 log) leaves the head to uvicorn's own `send` after writing what was held.
 
-Each cycle becomes a `FastCycle` (its class swapped): `coalescing_send` as its `send`, and
-itself in the scope as the app's Responder (core/http.py): the API pipelines hand it the
-status, header lines they vouch for and the body, and it writes them in one call, with
-no ASGI messages, no header list and no checks per header (the same bytes: tests).
+Each cycle gets `coalescing_send` as its `send`, and `respond` bound to it in the scope as
+the app's Responder (core/http.py): the API pipelines hand it the status, header lines
+they vouch for and the body, and it writes them in one call, with no ASGI messages, no
+header list and no checks per header (the same bytes: tests/test_server_protocol.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Coroutine, Generator
-from types import coroutine
+from types import MethodType, coroutine
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import (
@@ -150,7 +150,7 @@ _defaults: tuple[object, bytes | None] = (None, None)  # (the server's default h
 
 def _default_lines(headers: list[tuple[bytes, bytes]]) -> bytes | None:
     """The server's own headers (`server: uvicorn`, --header) as uvicorn's `send` writes
-    them; None if any is one `FastCycle.respond` leaves to it. Made once per list."""
+    them; None if any is one `respond` leaves to it. Made once per list."""
     global _defaults
     cached = _defaults
     if cached[0] is headers:
@@ -165,39 +165,32 @@ def _default_lines(headers: list[tuple[bytes, bytes]]) -> bytes | None:
     return lines
 
 
-class FastCycle(RequestResponseCycle):
-    """uvicorn's cycle with `coalescing_send`, offering itself to the app as its Responder
-    (core/http.py: RESPONDER): an answer made of known-good header lines is written in one
-    call, with no ASGI messages, no header checks and no head built from a list."""
-
-    send = coalescing_send
-    held: bytes | None = None
-
-    def respond(self, status: int, head: bytes, body: bytes) -> bool:
-        """What `coalescing_send` does with a start and a whole body, for header lines the
-        caller vouches for (core/http.py's Responder). False for whatever it would leave
-        to uvicorn's `send`, or with a start already sent (or held)."""
-        if (
-            self.response_started or self.disconnected or not self.keep_alive
-            or self.flow.write_paused or self.access_log
-        ):
-            return False
-        status_line = STATUS_LINE.get(status)
-        defaults = _default_lines(self.default_headers)
-        if status_line is None or defaults is None:
-            return False
-        self.response_started = True
-        self.waiting_for_100_continue = False
-        self.chunked_encoding = False
-        self.expected_content_length = 0
-        if self.scope["method"] == "HEAD":
-            self.transport.write(b"".join((status_line, defaults, head, b"\r\n")))
-        else:
-            self.transport.write(b"".join((status_line, defaults, head, b"\r\n", body)))
-        self.response_complete = True
-        self.message_event.set()
-        self.on_response()
-        return True
+def respond(cycle: RequestResponseCycle, status: int, head: bytes, body: bytes) -> bool:
+    """The cycle's Responder (core/http.py: RESPONDER), bound to it: what `coalescing_send`
+    does with a start and a whole body, for header lines the caller vouches for, with no
+    ASGI messages, no header list and no checks per header. False, having written
+    nothing, for whatever it would leave to uvicorn's `send`, or once a start was sent."""
+    if (
+        cycle.response_started or cycle.disconnected or not cycle.keep_alive or cycle.flow.write_paused
+        or cycle.access_log
+    ):
+        return False
+    status_line = STATUS_LINE.get(status)
+    defaults = _default_lines(cycle.default_headers)
+    if status_line is None or defaults is None:
+        return False
+    cycle.response_started = True
+    cycle.waiting_for_100_continue = False
+    cycle.chunked_encoding = False
+    cycle.expected_content_length = 0
+    if cycle.scope["method"] == "HEAD":
+        cycle.transport.write(b"".join((status_line, defaults, head, b"\r\n")))
+    else:
+        cycle.transport.write(b"".join((status_line, defaults, head, b"\r\n", body)))
+    cycle.response_complete = True
+    cycle.message_event.set()
+    cycle.on_response()
+    return True
 
 
 @coroutine
@@ -261,11 +254,12 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._in_body = True
         super().on_headers_complete()
         cycle = self.cycle
-        # The cycle uvicorn made, as a FastCycle (the same object, its class swapped: no
-        # attribute of its own is added, so its attributes stay fast to reach).
-        if type(cycle) is RequestResponseCycle:
-            cycle.__class__ = FastCycle
-            cycle.scope[RESPONDER] = cycle  # type: ignore[literal-required]
+        # Attributes set, not `vars(cycle)` written, nor its class swapped: either turns
+        # its attributes into a dict's, and every later access to them gets slower.
+        if cycle is not None and cycle.send.__func__ is _stock_send:  # type: ignore[attr-defined]
+            cycle.held = None  # type: ignore[attr-defined]
+            cycle.send = MethodType(coalescing_send, cycle)  # type: ignore[method-assign]
+            cycle.scope[RESPONDER] = MethodType(respond, cycle)  # type: ignore[literal-required]
 
     def on_message_complete(self) -> None:
         self._in_body = False

@@ -429,23 +429,23 @@ RESPONDED = [
 def test_the_pipelines_answers_through_the_responder_are_the_asgi_answers_bytes(
     request_text: str, responded: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An API answer written through FastCycle.respond (core/http.py's Responder) is byte
+    """An API answer written through server.respond (core/http.py's Responder) is byte
     for byte what the same answer sent as ASGI messages is; what it leaves to them
     (a connection to close, an error with headers of its own) gets them."""
-    from emulator.server import FastCycle
+    from emulator import server
+    from emulator.server import respond
 
     request = request_text.encode()
     taken: list[bool] = []
-    respond = FastCycle.respond
 
-    def recording(self: FastCycle, status: int, head: bytes, body: bytes) -> bool:
-        taken.append(respond(self, status, head, body))
+    def recording(cycle: Any, status: int, head: bytes, body: bytes) -> bool:
+        taken.append(respond(cycle, status, head, body))
         return taken[-1]
 
-    monkeypatch.setattr(FastCycle, "respond", recording)
+    monkeypatch.setattr(server, "respond", recording)
     through, writes, closed = exchange(EAGER, frozen_emulator_app(), request)
     assert any(taken) == responded and (writes == 1 or not responded)
-    monkeypatch.setattr(FastCycle, "respond", lambda *args: False)  # the ASGI messages every time
+    monkeypatch.setattr(server, "respond", lambda *args: False)  # the ASGI messages every time
     assert exchange(EAGER, frozen_emulator_app(), request) == (through, writes, closed)
     stock = exchange(HttpToolsProtocol, frozen_emulator_app(), request)  # and as stock uvicorn
     assert stock[::2] == (through, closed)
@@ -454,7 +454,7 @@ def test_the_pipelines_answers_through_the_responder_are_the_asgi_answers_bytes(
 def test_the_responder_writes_nothing_once_a_start_was_sent() -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": JSON})
-        assert not scope["emulator.responder"].respond(200, b"content-length: 2\r\n", b"no")
+        assert not scope["emulator.responder"](200, b"content-length: 2\r\n", b"no")
         await send({"type": "http.response.body", "body": BODY})
 
     ours, writes, closed = exchange(BoundedHttpTools, app, GET)

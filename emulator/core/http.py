@@ -4,8 +4,9 @@ ASGI app in the calling task, for in-process clients."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -25,16 +26,13 @@ _date: tuple[int, tuple[bytes, bytes], bytes] = (-1, (b"date", b""), b"")
 RESPONDER = "emulator.responder"
 
 
-class Responder(Protocol):
-    """A server's way to answer a request in one call instead of two ASGI messages."""
-
-    def respond(self, status: int, head: bytes, body: bytes) -> bool:
-        """Write the answer: `status`, the header lines `head` (each `name: value\r\n`,
-        names in lower case, a Content-Length that is the body's, no Connection or
-        Transfer-Encoding) after the server's own, and `body` (left out for HEAD). False,
-        having written nothing, when the server would rather get the ASGI messages (a
-        connection to close, a paused transport, ...): the caller sends them instead."""
-        ...
+# Responder(status, head, body) -> bool: write the answer, `status`, the header lines
+# `head` (each `name: value\r\n`, names in lower case, a Content-Length that is the
+# body's, no Connection or Transfer-Encoding) after the server's own, and `body` (left out
+# for HEAD), in one call. False, having written nothing, when the server would rather get
+# the ASGI messages (a connection to close, a paused transport, ...): the caller sends
+# them instead.
+Responder = Callable[[int, bytes, bytes], bool]
 
 
 def _dated(second: int) -> tuple[int, tuple[bytes, bytes], bytes]:

@@ -244,7 +244,7 @@ class Pipeline:
                 *rate, date_line(now), _NOSNIFF_LINE,
             )
         )
-        return responder.respond(status, head, payload)
+        return responder(status, head, payload)
 
     async def _respond(
         self,
