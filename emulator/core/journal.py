@@ -205,8 +205,10 @@ class Journal:
         phase: str | None = None,
         withheld: tuple[int | None, bytes] | None = None,
         retry_after: int | None = None,
+        shown_path: str | None = None,
     ) -> None:
-        """`status` and `response` are None for a connection dropped without a response."""
+        """`status` and `response` are None for a connection dropped without a response;
+        `shown_path`: the path as `redactor.path` shows it, if the caller has it already."""
         redact = self.redactor
         path: str = scope["path"]
         query: bytes = scope["query_string"]
@@ -226,7 +228,7 @@ class Journal:
                 at_us,
                 api,
                 scope["method"],
-                redact.path(path),
+                redact.path(path) if shown_path is None else shown_path,
                 route,
                 redact.data(query) if len(query) >= shortest else query,
                 headers,

@@ -22,7 +22,7 @@ from .dialect import Dialect
 from .durability import NotDurable, WriteLog
 from .errors import ApiError, FieldError, plain_error
 from .faults import Fault, FaultRegistry, drop_connection
-from .head import head_of
+from .head import Head, head_of
 from .http import (
     MAX_HEADER_BYTES,
     RESPONDER,
@@ -102,13 +102,13 @@ class Pipeline:
         self._limit_line = b"x-ratelimit-limit: %d\r\n" % limiter.limit
         self._reset_line = (-1, b"")  # (reset, its header line)
 
-    def caller(self, scope: Scope) -> tuple[Any, ApiError | None, int, object]:
+    def caller(self, scope: Scope, head: Head | None = None) -> tuple[Any, ApiError | None, int, object]:
         """Who is calling: (account or None, the auth error if any, now on the caller's
         clock, the rate-limit bucket: the account, or the client address without a key).
         The caller holds the lock."""
         dialect = self.dialect
         clock = self.backend.clock
-        key = dialect.scheme.key_of(head_of(scope))
+        key = dialect.scheme.key_of(head_of(scope) if head is None else head)
         account = None if key is None else self.backend.keys.resolve(key, self.backend.accounts, clock)
         if account is None:
             client = scope.get("client")
@@ -130,14 +130,16 @@ class Pipeline:
                 await self._serve_fault(scope, receive, send, found, fault, started)
                 return
         dialect = self.dialect
+        head = head_of(scope)
         status: int | None = 500
         payload = b""
         extra: Headers = []
         raw = b""
         read = False
+        ticket = 0
         with self.lock:
             at = self.backend.clock.now_us()
-            account, auth_error, now, bucket = self.caller(scope)
+            account, auth_error, now, bucket = self.caller(scope, head)
             route: Route | None = found[0].get(method) if found is not None else None
             error: ApiError | None
             if route is None:
@@ -151,10 +153,14 @@ class Pipeline:
                     error = dialect.rate_limited(_retry_after(reset, now))
                 else:
                     error = None
-        body: dict[str, Any] | None = None
+                    if not route.body:  # served under the same hold of the lock
+                        status, payload, error, ticket, now = self._serve(
+                            scope, path, method, account, found, route, None, now
+                        )
         if error is None and route is not None and route.body:
+            body: dict[str, Any] | None = None
             try:
-                if not head_of(scope).json:
+                if not head.json:
                     raise BodyError("Content-Type must be application/json")
                 read = True
                 raw = await read_body(receive)
@@ -164,34 +170,13 @@ class Pipeline:
                 if exc.status != 400:  # 408: the body stalled; the connection is closed
                     error.status = exc.status
                     error.headers = [(b"connection", b"close")]
-        durable = self.log
-        ticket = 0
-        if error is None and route is not None and found is not None:
-            try:
+            if error is None:
                 with self.lock:
-                    if durable is not None and method != "GET":
-                        ticket = durable.before_write(
-                            dialect.name, account.id, scope["method"], path, scope["query_string"], body
-                        )
-                    try:
-                        now = clock_of(account, self.backend.clock).now_us()
-                        call = Call(account, found[1], now, body, scope["query_string"])
-                        status, data = route.handler(self.backend, call)
-                    finally:
-                        if ticket:
-                            durable.after_write()  # type: ignore[union-attr]
-                if data is not None:
-                    payload = dialect.render_ok(data)
-            except NotDurable:
-                error = dialect.internal_error()  # said once on stderr by the log
-            except ApiError as exc:
-                error = exc
-            except FieldError as exc:
-                error = dialect.invalid_field(exc)
-            except Exception:
-                shown = self.journal.redactor.path(scope["path"])
-                log.exception("unhandled error on %s %s", scope["method"], shown)
-                error = dialect.internal_error()
+                    now = clock_of(account, self.backend.clock).now_us()
+                    status, payload, error, ticket, now = self._serve(
+                        scope, path, method, account, found, route, body, now
+                    )
+        durable = self.log
         if error is not None:
             status = error.status
             payload = dialect.render_error(error)
@@ -221,6 +206,45 @@ class Pipeline:
             scope, receive, send, started, at, now, template, raw, status, payload, remaining, reset,
             extra, fault, None if account is None else account.id, withheld,
         )
+
+    def _serve(
+        self, scope: Scope, path: str, method: str, account: Any, found: Match | None, route: Route,
+        body: dict[str, Any] | None, now: int,
+    ) -> tuple[int | None, bytes, ApiError | None, int, int]:
+        """The route's handler at `now` (the caller's clock), with the lock held: (status,
+        payload, error, the state file's ticket, the instant it ran at). A write is recorded in the state file's
+        log before it is applied, and then runs at the instant the log holds. A route
+        without a body runs under the same hold of the lock as its key and rate-limit
+        checks."""
+        dialect = self.dialect
+        durable = self.log
+        ticket = 0
+        assert found is not None
+        try:
+            if durable is not None and method != "GET":
+                ticket = durable.before_write(
+                    dialect.name, account.id, scope["method"], path, scope["query_string"], body
+                )
+                # The instant the log recorded (the wall clock is pinned to it until
+                # after_write): a replay runs the write at the same instant.
+                now = clock_of(account, self.backend.clock).now_us()
+            try:
+                call = Call(account, found[1], now, body, scope["query_string"])
+                status, data = route.handler(self.backend, call)
+            finally:
+                if ticket:
+                    durable.after_write()  # type: ignore[union-attr]
+            return status, b"" if data is None else dialect.render_ok(data), None, ticket, now
+        except NotDurable:
+            return 500, b"", dialect.internal_error(), ticket, now  # said once on stderr by the log
+        except ApiError as exc:
+            return 500, b"", exc, ticket, now
+        except FieldError as exc:
+            return 500, b"", dialect.invalid_field(exc), ticket, now
+        except Exception:
+            shown = self.journal.redactor.path(scope["path"])
+            log.exception("unhandled error on %s %s", scope["method"], shown)
+            return 500, b"", dialect.internal_error(), ticket, now
 
     def _written(
         self, scope: Scope, status: int | None, payload: bytes, remaining: int, reset: int, now: int,
@@ -321,6 +345,9 @@ class Pipeline:
         fault_id = None if fault is None else fault.id
         elapsed = perf_counter_ns() - started
         journal = self.journal
+        redactor = journal.redactor
+        # Any key in the path redacted, for both.
+        shown_path = redactor.path(scope["path"])
         if journal.size:
             if status is not None and scope["method"] == "HEAD":
                 payload = b""  # what was sent: the headers only
@@ -332,21 +359,18 @@ class Pipeline:
             journal.record(
                 at, self.dialect.name, scope, template, raw, status, payload if status is not None else None,
                 elapsed, fault_id, account_id, now, None if fault is None else fault.phase, withheld,
-                retry_after,
+                retry_after, shown_path,
             )
         access = self.access
         if access is not None and (access.always or access.enabled()):  # nothing is built when it is off
-            # The key redacted to its scheme and last 4 characters (`Bearer ****d0c1`), and
-            # any key in the path too.
-            redactor = journal.redactor
+            # The key redacted to its scheme and last 4 characters (`Bearer ****d0c1`).
             head = head_of(scope)
             key = head.shown
             if key is None:
                 sent = head.any_authorization
                 key = head.shown = "-" if sent is None else redactor.credentials(sent).decode("latin-1")
             access.write(
-                self.dialect.name, scope["method"], redactor.path(scope["path"]), status, elapsed / 1_000_000,
-                key, fault_id,
+                self.dialect.name, scope["method"], shown_path, status, elapsed / 1_000_000, key, fault_id
             )
 
     async def _draw(self, scope: Scope, method: str, found: Match | None) -> Fault | None:
