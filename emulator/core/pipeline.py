@@ -212,10 +212,10 @@ class Pipeline:
         body: dict[str, Any] | None, now: int,
     ) -> tuple[int | None, bytes, ApiError | None, int, int]:
         """The route's handler at `now` (the caller's clock), with the lock held: (status,
-        payload, error, the state file's ticket, the instant it ran at). A write is recorded in the state file's
-        log before it is applied, and then runs at the instant the log holds. A route
-        without a body runs under the same hold of the lock as its key and rate-limit
-        checks."""
+        payload, error, the state file's ticket, the instant it ran at). A write is
+        recorded in the state file's log before it is applied, and then runs at the
+        instant the log holds. A route without a body runs under the same hold of the lock
+        as its key and rate-limit checks."""
         dialect = self.dialect
         durable = self.log
         ticket = 0
