@@ -38,6 +38,15 @@ class EmulatorApp(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         return self.front(super().build_middleware_stack())
 
+    def api_front(self) -> ASGIApp:
+        """What this app runs for every request (the Host check, the Gateway), built now:
+        for a request under an API prefix, a server may call it instead of the app
+        (emulator/server.py), one frame fewer. Nothing of Starlette's own `__call__` is
+        missed there: it only sets `scope["app"]`, which no pipeline reads."""
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        return self.middleware_stack
+
 
 class Pipelines:
     """The request pipelines of both APIs, rebuilt on every domain the emulator installs.
@@ -74,7 +83,7 @@ class Pipelines:
 
 def create_app(
     config: Config | None = None, emulator: Emulator | None = None, access: AccessLog | None = LOGGED
-) -> Starlette:
+) -> EmulatorApp:
     """`access`: where the API's access lines go (core/access.py); the default sends them
     through the `emulator.access` logger, `emulator serve` passes a buffered writer."""
     emu = emulator or Emulator(config)

@@ -199,7 +199,7 @@ def serve(args: argparse.Namespace) -> None:
         uvicorn.Config(
             app, log_level=config.log_level, access_log=False, lifespan="off",
             date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
-            http=http_server.protocol(tuple(api.dialect.prefix for api in APIS)),
+            http=http_server.protocol(tuple(api.dialect.prefix for api in APIS), (app, app.api_front())),
             h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             # The caller is the TCP peer: no X-Forwarded-For/-Proto taken from anyone
             # (uvicorn's default trusts them from 127.0.0.1; docs/security.md).

@@ -221,6 +221,9 @@ class BoundedHttpTools(HttpToolsProtocol):
     # Paths whose requests may run at once in `data_received` instead of in a task
     # (`_start_asgi_task`): the API pipelines', which never need a current task.
     eager_prefixes: tuple[str, ...] = ()
+    # (the app uvicorn serves, what it runs for a request under those prefixes): the
+    # latter straight, without the app's own frame (see `protocol`).
+    eager_shortcut: tuple[Any, Any] | None = None
     _feeding = False
     _deferred: tuple[RequestResponseCycle, Any] | None = None
 
@@ -241,6 +244,9 @@ class BoundedHttpTools(HttpToolsProtocol):
             return
         reset = getattr(self.config, "reset_contextvars", False)
         context = contextvars.Context() if reset else contextvars.copy_context()
+        shortcut = self.eager_shortcut
+        if shortcut is not None and app is shortcut[0]:
+            app = shortcut[1]
         coro = cycle.run_asgi(app)
         try:
             yielded = context.run(coro.send, None)
@@ -323,10 +329,14 @@ class BoundedHttpTools(HttpToolsProtocol):
                 self.transport.close()
 
 
-def protocol(eager_prefixes: tuple[str, ...] = ()) -> type[asyncio.Protocol]:
+def protocol(
+    eager_prefixes: tuple[str, ...] = (), shortcut: tuple[Any, Any] | None = None
+) -> type[asyncio.Protocol]:
     """The protocol for uvicorn.Config(http=...): httptools bounded, or h11 (which bounds
     the head itself, to h11_max_incomplete_event_size) when httptools is missing.
-    `eager_prefixes`: see BoundedHttpTools."""
+    `eager_prefixes`: see BoundedHttpTools. `shortcut`: (app, inner): a request under
+    those prefixes for `app` is run by `inner` instead (the emulator's API front, which
+    `app` would call and nothing else: emulator/app.py's `EmulatorApp.api_front`)."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
     if not issubclass(AutoHTTPProtocol, HttpToolsProtocol):
@@ -334,4 +344,5 @@ def protocol(eager_prefixes: tuple[str, ...] = ()) -> type[asyncio.Protocol]:
     if not eager_prefixes:
         return BoundedHttpTools
     prefixes = tuple(p + "/" for p in eager_prefixes)
-    return type("EagerHttpTools", (BoundedHttpTools,), {"eager_prefixes": prefixes})
+    attributes = {"eager_prefixes": prefixes, "eager_shortcut": shortcut}
+    return type("EagerHttpTools", (BoundedHttpTools,), attributes)

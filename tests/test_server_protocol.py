@@ -470,3 +470,22 @@ def test_the_responder_leaves_a_server_header_it_cannot_vouch_for_to_uvicorn() -
     assert _default_lines([(b"connection", b"close")]) is None
     assert _default_lines([(b"x-bad", b"a\r\nb")]) is None
     assert _default_lines([(b"bad name", b"a")]) is None
+
+
+def test_the_shortcut_runs_the_inner_app_under_the_eager_prefixes_only() -> None:
+    ran: list[str] = []
+
+    def named(name: str) -> App:
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            ran.append(name)
+            await answering(200, JSON, [(BODY, False)])(scope, receive, send)
+
+        return app
+
+    outer, inner = named("outer"), named("inner")
+    shortcut = protocol(("/api/v1",), (outer, inner))
+    assert exchange(shortcut, outer, GET)[0].endswith(BODY)
+    assert exchange(shortcut, outer, GET.replace(b"/api/v1/balance", b"/_emulator/health"))[0].endswith(BODY)
+    other = named("another app")  # an app the shortcut is not for: run as it is
+    assert exchange(shortcut, other, GET)[0].endswith(BODY)
+    assert ran == ["inner", "outer", "another app"]
