@@ -15,6 +15,7 @@ from emulator import __version__
 if TYPE_CHECKING:
     import uvicorn
 
+    from emulator.app import EmulatorApp
     from emulator.core.access import BufferedAccessLog
     from emulator.durable import DurableState
 
@@ -139,7 +140,6 @@ def serve(args: argparse.Namespace) -> None:
     except (config_mod.ConfigError, fixtures_mod.FixturesError) as exc:
         fail(str(exc))
 
-    import uvicorn
 
     from emulator.app import create_app
     from emulator.runtime import Emulator
@@ -179,7 +179,7 @@ def serve(args: argparse.Namespace) -> None:
     from faker import Faker
 
     Faker("th_TH").numerify("08########")
-    from emulator.apis import APIS, banner
+    from emulator.apis import banner
 
     # Before the banner: whoever waits for the banner has the warnings too.
     for warning in exposure_warnings(config.host, config.control_token, config.allowed_hosts):
@@ -192,19 +192,8 @@ def serve(args: argparse.Namespace) -> None:
     from emulator.logs import configure
 
     configure(config.log_level, config.log_format)
-    from emulator import server as http_server
-    from emulator.core.http import MAX_HEADER_BYTES
-
     server = build_server(
-        uvicorn.Config(
-            app, log_level=config.log_level, access_log=False, lifespan="off",
-            date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
-            http=http_server.protocol(tuple(api.dialect.prefix for api in APIS), (app, app.api_front())),
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
-            # The caller is the TCP peer: no X-Forwarded-For/-Proto taken from anyone
-            # (uvicorn's default trusts them from 127.0.0.1; docs/security.md).
-            proxy_headers=False,
-        ),
+        uvicorn_config(app, config.log_level),
         access,
         durable,
     )
@@ -222,6 +211,28 @@ def serve(args: argparse.Namespace) -> None:
     finally:
         if access is not None:
             access.flush()  # the lines of the last requests, once the server has stopped
+
+
+def uvicorn_config(app: EmulatorApp, log_level: str) -> uvicorn.Config:
+    """How `emulator serve` has uvicorn serve the app: uvicorn's access log off (the
+    pipelines write their own), no Date of uvicorn's, the bounded protocol running API
+    requests eagerly and straight into the app's API front (emulator/server.py)."""
+    import uvicorn
+
+    from emulator import server as http_server
+    from emulator.apis import APIS
+    from emulator.core.http import MAX_HEADER_BYTES
+
+    return uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="off",
+        date_header=False,  # every answer is dated by the emulator clock (core/pipeline.py)
+        http=http_server.protocol(tuple(api.dialect.prefix for api in APIS), (app, app.api_front())),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        # The caller is the TCP peer: no X-Forwarded-For/-Proto taken from anyone
+        # (uvicorn's default trusts them from 127.0.0.1; docs/security.md). Unwrapped, the
+        # app is what the protocol's shortcut is for.
+        proxy_headers=False,
+    )
 
 
 def build_server(

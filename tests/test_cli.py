@@ -203,3 +203,17 @@ def test_a_server_bound_for_other_machines_without_a_token_says_so_once_with_the
     assert "--control-token" in said and "secrets.token_urlsafe" in said
     assert "no token" not in stderr_after_start("--host", "0.0.0.0", "--control-token", "t0ken")
     assert "no token" not in stderr_after_start()  # 127.0.0.1
+
+
+
+def test_serve_gives_uvicorn_the_app_itself_so_the_api_shortcut_applies() -> None:
+    """The protocol's shortcut (emulator/server.py) is for the app uvicorn runs as it is:
+    wrapped (proxy headers, trace logging), it would silently not apply."""
+    from emulator.app import create_app
+    from emulator.cli import uvicorn_config
+
+    app = create_app()
+    config = uvicorn_config(app, "info")
+    config.load()
+    assert config.loaded_app is app
+    assert config.http_protocol_class.eager_shortcut == (app, app.api_front())

@@ -63,9 +63,10 @@ def connected(
     protocol: type[HttpToolsProtocol], app: App, loop: asyncio.AbstractEventLoop
 ) -> tuple[HttpToolsProtocol, ServerState, Recording]:
     """A protocol serving `app` on a new connection over a recording transport, with
-    uvicorn's defaults (keep-alive timeout 5 s, the `server` header)."""
+    uvicorn's defaults (keep-alive timeout 5 s, the `server` header), no proxy headers
+    (as `emulator serve`: uvicorn serves the app itself, unwrapped)."""
     config = Config(app=app, lifespan="off", log_level="critical", date_header=False, access_log=False,
-                    timeout_keep_alive=5)
+                    timeout_keep_alive=5, proxy_headers=False)
     config.load()
     state = ServerState()
     state.default_headers = [(b"server", b"uvicorn")]  # as uvicorn.Server sets it by default
