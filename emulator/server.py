@@ -15,8 +15,9 @@ with one `bytes.translate` each, which refuses exactly the bytes uvicorn's patte
 Anything else (a streamed or chunked body, HEAD, flow control, uvicorn's own access
 log) leaves the head to uvicorn's own `send` after writing what was held.
 
-Each cycle gets `coalescing_send` as its `send`, and `respond` bound to it in the scope as
-the app's Responder (core/http.py): the API pipelines hand it the status, header lines
+Each cycle is a `FastCycle` (made by uvicorn's own `on_headers_complete`, run with it in
+place of uvicorn's class): `coalescing_send` as its `send`, and its `respond` in the scope
+as the app's Responder (core/http.py): the API pipelines hand it the status, header lines
 they vouch for and the body, and it writes them in one call, with no ASGI messages, no
 header list and no checks per header (the same bytes: tests/test_server_protocol.py).
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Coroutine, Generator
-from types import MethodType, coroutine
+from types import FunctionType, coroutine
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import (
@@ -193,6 +194,29 @@ def respond(cycle: RequestResponseCycle, status: int, head: bytes, body: bytes) 
     return True
 
 
+class FastCycle(RequestResponseCycle):
+    """uvicorn's cycle with `coalescing_send` as its `send` and `respond` as the app's
+    Responder. Made by uvicorn's own `on_headers_complete` (`_on_headers_complete`): a
+    cycle made as uvicorn's and then given attributes or a class of its own keeps them in
+    a dict instead of its fast slots, and every later access to them is slower."""
+
+    send = coalescing_send
+    held: bytes | None = None
+    respond = respond
+
+
+# uvicorn's HttpToolsProtocol.on_headers_complete, its very code, with FastCycle where it
+# names RequestResponseCycle: what uvicorn does on every head, whatever its version.
+_uvicorn_headers_complete = HttpToolsProtocol.on_headers_complete
+_on_headers_complete = FunctionType(
+    _uvicorn_headers_complete.__code__,
+    {**_uvicorn_headers_complete.__globals__, "RequestResponseCycle": FastCycle},
+    "on_headers_complete",
+    _uvicorn_headers_complete.__defaults__,
+    _uvicorn_headers_complete.__closure__,
+)
+
+
 @coroutine
 def _resume(coro: Coroutine[Any, Any, None], yielded: Any) -> Generator[Any, Any, None]:
     """The rest of `coro`, whose first step has run and yielded `yielded`: what
@@ -258,14 +282,10 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_body = True
-        super().on_headers_complete()
+        _on_headers_complete(self)  # uvicorn's, making a FastCycle
         cycle = self.cycle
-        # Attributes set, not `vars(cycle)` written, nor its class swapped: either turns
-        # its attributes into a dict's, and every later access to them gets slower.
-        if cycle is not None and cycle.send.__func__ is _stock_send:  # type: ignore[attr-defined]
-            cycle.held = None  # type: ignore[attr-defined]
-            cycle.send = MethodType(coalescing_send, cycle)  # type: ignore[method-assign]
-            cycle.scope[RESPONDER] = MethodType(respond, cycle)  # type: ignore[literal-required]
+        if type(cycle) is FastCycle:
+            cycle.scope[RESPONDER] = cycle.respond  # type: ignore[literal-required]
 
     def on_message_complete(self) -> None:
         self._in_body = False

@@ -433,8 +433,7 @@ def test_the_pipelines_answers_through_the_responder_are_the_asgi_answers_bytes(
     """An API answer written through server.respond (core/http.py's Responder) is byte
     for byte what the same answer sent as ASGI messages is; what it leaves to them
     (a connection to close, an error with headers of its own) gets them."""
-    from emulator import server
-    from emulator.server import respond
+    from emulator.server import FastCycle, respond
 
     request = request_text.encode()
     taken: list[bool] = []
@@ -443,10 +442,10 @@ def test_the_pipelines_answers_through_the_responder_are_the_asgi_answers_bytes(
         taken.append(respond(cycle, status, head, body))
         return taken[-1]
 
-    monkeypatch.setattr(server, "respond", recording)
+    monkeypatch.setattr(FastCycle, "respond", recording)
     through, writes, closed = exchange(EAGER, frozen_emulator_app(), request)
     assert any(taken) == responded and (writes == 1 or not responded)
-    monkeypatch.setattr(server, "respond", lambda *args: False)  # the ASGI messages every time
+    monkeypatch.setattr(FastCycle, "respond", lambda *args: False)  # the ASGI messages every time
     assert exchange(EAGER, frozen_emulator_app(), request) == (through, writes, closed)
     stock = exchange(HttpToolsProtocol, frozen_emulator_app(), request)  # and as stock uvicorn
     assert stock[::2] == (through, closed)
