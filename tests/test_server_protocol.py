@@ -489,3 +489,44 @@ def test_the_shortcut_runs_the_inner_app_under_the_eager_prefixes_only() -> None
     other = named("another app")  # an app the shortcut is not for: run as it is
     assert exchange(shortcut, other, GET)[0].endswith(BODY)
     assert ran == ["inner", "outer", "another app"]
+
+
+def test_a_message_event_wakes_its_waiters_as_asyncio_event_does() -> None:
+    from emulator.server import MessageEvent
+
+    async def run() -> None:
+        event = MessageEvent()
+        assert not event.is_set()
+        first = asyncio.ensure_future(event.wait())
+        second = asyncio.ensure_future(event.wait())
+        gone = asyncio.ensure_future(event.wait())
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        assert not first.done() and event._waiters is not None and len(event._waiters) == 2
+        event.set()
+        assert await first and await second and event.is_set() and event._waiters == []
+        assert await event.wait()  # set: at once
+        event.clear()
+        third = asyncio.ensure_future(event.wait())
+        await asyncio.sleep(0)
+        assert not third.done()
+        event.set()
+        assert await third
+
+    asyncio.run(run())
+
+
+def test_the_cycle_is_uvicorns_own_made_as_a_fast_cycle() -> None:
+    from emulator.server import FastCycle, MessageEvent
+
+    cycles: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        cycles.append(send.__self__)
+        await answering(200, JSON, [(BODY, False)])(scope, receive, send)
+
+    exchange(BoundedHttpTools, app, GET)
+    (cycle,) = cycles
+    assert type(cycle) is FastCycle and type(cycle.message_event) is MessageEvent
+    assert "send" not in vars(cycle) and "respond" not in vars(cycle)
