@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from .clock import iso_ms
-from .head import head_of
+from .head import SCOPE_KEY, head_of
 
 MASK = "****"
 SHOWN = 4  # the last characters of a key that stay visible
@@ -215,7 +215,7 @@ class Journal:
         self._seq += 1
         withheld_status, withheld_response = withheld if withheld is not None else (None, None)
         # The request's headers redacted, once per distinct header list (core/head.py).
-        head = head_of(scope)
+        head = scope.get(SCOPE_KEY) or head_of(scope)
         kept = head.journal
         if kept is not None and kept[0] is redact:
             headers = kept[1]

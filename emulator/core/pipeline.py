@@ -22,7 +22,7 @@ from .dialect import Dialect
 from .durability import NotDurable, WriteLog
 from .errors import ApiError, FieldError, plain_error
 from .faults import Fault, FaultRegistry, drop_connection
-from .head import Head, head_of
+from .head import SCOPE_KEY, Head, head_of
 from .http import (
     MAX_HEADER_BYTES,
     RESPONDER,
@@ -130,7 +130,7 @@ class Pipeline:
                 await self._serve_fault(scope, receive, send, found, fault, started)
                 return
         dialect = self.dialect
-        head = head_of(scope)
+        head = scope.get(SCOPE_KEY) or head_of(scope)  # the Gateway found it: no call
         status: int | None = 500
         payload = b""
         extra: Headers = []
@@ -364,7 +364,7 @@ class Pipeline:
         access = self.access
         if access is not None and (access.always or access.enabled()):  # nothing is built when it is off
             # The key redacted to its scheme and last 4 characters (`Bearer ****d0c1`).
-            head = head_of(scope)
+            head = scope.get(SCOPE_KEY) or head_of(scope)
             key = head.shown
             if key is None:
                 sent = head.any_authorization
@@ -470,7 +470,7 @@ class Gateway:
         if scope["type"] == "http":
             path: str = scope["path"]
             target = len(scope.get("raw_path") or b"") + len(scope.get("query_string", b""))
-            too_large = target + head_of(scope).size > MAX_HEADER_BYTES
+            too_large = target + (scope.get(SCOPE_KEY) or head_of(scope)).size > MAX_HEADER_BYTES
             for pipeline in self.pipelines():
                 prefix = pipeline.dialect.prefix
                 if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
