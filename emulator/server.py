@@ -38,7 +38,7 @@ from uvicorn.protocols.http.httptools_impl import (
     RequestResponseCycle,
 )
 
-from emulator.core.http import MAX_HEADER_BYTES, RESPONDER
+from emulator.core.http import ARRIVED_BODY, MAX_HEADER_BYTES, RESPONDER
 
 # Bytes that may arrive outside a body before the head is cut. Counted per read, so
 # the tail of a body read with the next pipelined head counts too: far above
@@ -307,6 +307,9 @@ class BoundedHttpTools(HttpToolsProtocol):
         if cycle.more_body or self.transport.is_closing():
             super()._start_asgi_task(cycle, app)
             return
+        if cycle.body and not cycle.waiting_for_100_continue:
+            # All of it is here: the app may take it from the scope (core/http.py).
+            cycle.scope[ARRIVED_BODY] = cycle.body  # type: ignore[literal-required]
         reset = getattr(self.config, "reset_contextvars", False)
         context = contextvars.Context() if reset else contextvars.copy_context()
         shortcut = self.eager_shortcut

@@ -530,3 +530,25 @@ def test_the_cycle_is_uvicorns_own_made_as_a_fast_cycle() -> None:
     (cycle,) = cycles
     assert type(cycle) is FastCycle and type(cycle.message_event) is MessageEvent
     assert "send" not in vars(cycle) and "respond" not in vars(cycle)
+
+
+def test_a_body_that_arrived_with_its_head_is_taken_from_the_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole POST in one read: the pipeline reads the body from the scope
+    (core/http.py ARRIVED_BODY), not through `receive`, with the same limit (64 KiB)."""
+    from emulator.core import http as http_mod
+
+    def no_receive(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the body was read through receive")
+
+    monkeypatch.setattr("emulator.core.pipeline.read_body", no_receive)
+    head = f"POST /api/v1/otp/orders HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {XD_DEMO_KEY}\r\n"
+    for body, status, says in [
+        (b'{"serviceId": "00000000-0000-4000-8000-000000000001", "priceOptionId": '
+         b'"00000000-0000-4000-8000-000000000011"}', b"201", b'"success":true'),
+        (b'{"serviceId": "' + b"x" * http_mod.MAX_BODY + b'"}', b"400", b"64 KiB"),
+        (b"[1]", b"400", b"JSON object"),
+    ]:
+        request = (head + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        answer, writes, closed = exchange(EAGER, frozen_emulator_app(), request + body)
+        assert answer.split(b" ", 2)[1] == status and says in answer, answer
+        assert writes == 1 and not closed

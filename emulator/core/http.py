@@ -24,6 +24,9 @@ _US_PER_S = 1_000_000
 _date: tuple[int, tuple[bytes, bytes], bytes] = (-1, (b"date", b""), b"")
 # The scope key under which a server may offer a `Responder` (emulator/server.py does).
 RESPONDER = "emulator.responder"
+# The scope key under which a server may put a request's whole body (a bytearray) that
+# had arrived before the app ran: no `receive` to await for it (emulator/server.py).
+ARRIVED_BODY = "emulator.body"
 
 
 # Responder(status, head, body) -> bool: write the answer, `status`, the header lines
@@ -148,8 +151,23 @@ async def _read(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     if size > limit:
-        raise BodyError(f"the body is larger than {limit // 1024} KiB")
+        raise BodyError(_larger_than(limit))
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _larger_than(limit: int) -> str:
+    return f"the body is larger than {limit // 1024} KiB"
+
+
+def arrived_body(scope: Scope, limit: int = MAX_BODY) -> bytes | None:
+    """The whole body, if the server put it in the scope (ARRIVED_BODY: it had all arrived
+    before the app ran, emulator/server.py); else None: read it with `read_body`."""
+    arrived: bytearray | None = scope.get(ARRIVED_BODY)
+    if arrived is None:
+        return None
+    if len(arrived) > limit:
+        raise BodyError(_larger_than(limit))
+    return bytes(arrived)
 
 
 async def read_body_quietly(receive: Receive) -> bytes:

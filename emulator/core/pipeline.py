@@ -28,6 +28,7 @@ from .http import (
     RESPONDER,
     BodyError,
     Responder,
+    arrived_body,
     date_header,
     date_line,
     parse_json_object,
@@ -163,7 +164,8 @@ class Pipeline:
                 if not head.json:
                     raise BodyError("Content-Type must be application/json")
                 read = True
-                raw = await read_body(receive)
+                arrived = arrived_body(scope)
+                raw = await read_body(receive) if arrived is None else arrived
                 body = parse_json_object(raw)
             except BodyError as exc:
                 error = dialect.bad_request(str(exc))
