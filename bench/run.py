@@ -236,9 +236,6 @@ def target_rows(
     return out
 
 
-UVICORN = ["--log-level", "warning", "--no-access-log", "--http", "httptools", "--loop", "uvloop"]
-
-
 def ratios(args: argparse.Namespace) -> str:
     """Only the rows the speed targets compare: the ceilings, GET balance and POST OTP order
     at defaults and at warning."""
