@@ -50,6 +50,12 @@ _TOO_LARGE = (
 )
 
 
+# Before uvicorn 0.53 a cycle is kept alive whatever the request said, and uvicorn's `send`
+# adds `connection: close` to the answer of a request that sent it (and then closes): such
+# a request is left to that `send` there. From 0.53 the cycle's `keep_alive` says it.
+_CLOSE = (b"connection", b"close")
+_CLOSE_IN_SEND = "should_keep_alive" not in HttpToolsProtocol.on_headers_complete.__code__.co_names
+
 # Header names already checked against HEADER_RE, each to its lower case: a handful (the
 # APIs' own, Starlette's), each searched and lowered once; bounded for an app that could
 # make it grow. `connection` and `transfer-encoding` are never in it (left to uvicorn).
@@ -68,7 +74,7 @@ def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
     uvicorn refuses or treats specially (`connection`, `transfer-encoding`), no
     Content-Length (chunked), anything malformed (uvicorn raises its own error for it, at
     its own point)."""
-    if not cycle.keep_alive:
+    if not cycle.keep_alive or (_CLOSE_IN_SEND and _CLOSE in cycle.scope["headers"]):
         return None  # HTTP/1.0, or closing: how to say so has changed between uvicorn versions
     try:
         status_line = STATUS_LINE.get(message.get("status"))
@@ -173,7 +179,7 @@ def respond(cycle: RequestResponseCycle, status: int, head: bytes, body: bytes) 
     nothing, for whatever it would leave to uvicorn's `send`, or once a start was sent."""
     if (
         cycle.response_started or cycle.disconnected or not cycle.keep_alive or cycle.flow.write_paused
-        or cycle.access_log
+        or cycle.access_log or (_CLOSE_IN_SEND and _CLOSE in cycle.scope["headers"])
     ):
         return False
     status_line = STATUS_LINE.get(status)

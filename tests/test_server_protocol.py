@@ -424,7 +424,8 @@ RESPONDED = [
     pytest.param(BALANCE.replace("Host:", "Connection: close\r\nHost:"), False, id="Connection: close"),
     pytest.param(BALANCE.replace("HTTP/1.1", "HTTP/1.0"), False, id="HTTP/1.0"),
     pytest.param("PUT /v1/addresses/640852741324804097/default HTTP/1.1\r\nHost: localhost\r\n"
-                 "Authorization: ApiKey ak_live_6xT3MweUDszReLuYfv1vnmFmb4x3enH4\r\n\r\n", True, id="USDTLowFee 204"),
+                 "Authorization: ApiKey ak_live_6xT3MweUDszReLuYfv1vnmFmb4x3enH4\r\n\r\n",
+                 True, id="USDTLowFee 204"),
 ]
 
 
