@@ -56,6 +56,11 @@ _TOO_LARGE = (
 _CLOSE = (b"connection", b"close")
 _CLOSE_IN_SEND = "should_keep_alive" not in HttpToolsProtocol.on_headers_complete.__code__.co_names
 
+
+def _kept_alive(cycle: RequestResponseCycle) -> bool:
+    """Whether the answer leaves the connection open, as uvicorn's `send` would."""
+    return cycle.keep_alive and not (_CLOSE_IN_SEND and _CLOSE in cycle.scope["headers"])
+
 # Header names already checked against HEADER_RE, each to its lower case: a handful (the
 # APIs' own, Starlette's), each searched and lowered once; bounded for an app that could
 # make it grow. `connection` and `transfer-encoding` are never in it (left to uvicorn).
@@ -74,7 +79,7 @@ def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
     uvicorn refuses or treats specially (`connection`, `transfer-encoding`), no
     Content-Length (chunked), anything malformed (uvicorn raises its own error for it, at
     its own point)."""
-    if not cycle.keep_alive or (_CLOSE_IN_SEND and _CLOSE in cycle.scope["headers"]):
+    if not _kept_alive(cycle):
         return None  # HTTP/1.0, or closing: how to say so has changed between uvicorn versions
     try:
         status_line = STATUS_LINE.get(message.get("status"))
@@ -113,40 +118,44 @@ def _head(cycle: RequestResponseCycle, message: Any) -> bytes | None:
     return b"".join(content)
 
 
-async def coalescing_send(cycle: RequestResponseCycle, message: Any) -> None:
+def _complete(cycle: RequestResponseCycle, data: bytes) -> None:
+    """Write the rest of a started answer, whole, and end the cycle as uvicorn's `send`
+    does after the last body."""
+    cycle.expected_content_length = 0
+    cycle.transport.write(data)
+    cycle.response_complete = True
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        cycle.transport.close()
+    cycle.on_response()
+
+
+async def coalescing_send(cycle: FastCycle, message: Any) -> None:
     """uvicorn's `send`, with the head held back and written with a whole body."""
-    held: bytes | None = cycle.held  # type: ignore[attr-defined]
+    held = cycle.held
     if held is None:
         if (
             message["type"] == "http.response.start" and not cycle.response_started and not cycle.disconnected
             and not cycle.flow.write_paused and not cycle.access_log
         ):
-            held = cycle.held = _head(cycle, message)  # type: ignore[attr-defined]
+            held = cycle.held = _head(cycle, message)
             if held is not None:
                 return
         await _stock_send(cycle, message)
         return
-    cycle.held = None  # type: ignore[attr-defined]
+    cycle.held = None
     if cycle.disconnected:
         return  # as uvicorn: nothing more is written
     if message["type"] == "http.response.body" and not message.get("more_body", False) \
             and not cycle.flow.write_paused:
         body = message.get("body", b"")
         if cycle.scope["method"] == "HEAD":
-            cycle.expected_content_length = 0
-            cycle.transport.write(held)
+            _complete(cycle, held)
         elif len(body) == cycle.expected_content_length:
-            cycle.expected_content_length = 0
-            cycle.transport.write(held + body)
+            _complete(cycle, held + body)
         else:
             cycle.transport.write(held)
             await _stock_send(cycle, message)  # too long or short: uvicorn raises
-            return
-        cycle.response_complete = True
-        cycle.message_event.set()
-        if not cycle.keep_alive:
-            cycle.transport.close()
-        cycle.on_response()
         return
     cycle.transport.write(held)
     await _stock_send(cycle, message)
@@ -178,8 +187,8 @@ def respond(cycle: RequestResponseCycle, status: int, head: bytes, body: bytes) 
     ASGI messages, no header list and no checks per header. False, having written
     nothing, for whatever it would leave to uvicorn's `send`, or once a start was sent."""
     if (
-        cycle.response_started or cycle.disconnected or not cycle.keep_alive or cycle.flow.write_paused
-        or cycle.access_log or (_CLOSE_IN_SEND and _CLOSE in cycle.scope["headers"])
+        cycle.response_started or cycle.disconnected or cycle.flow.write_paused or cycle.access_log
+        or not _kept_alive(cycle)
     ):
         return False
     status_line = STATUS_LINE.get(status)
@@ -189,14 +198,10 @@ def respond(cycle: RequestResponseCycle, status: int, head: bytes, body: bytes) 
     cycle.response_started = True
     cycle.waiting_for_100_continue = False
     cycle.chunked_encoding = False
-    cycle.expected_content_length = 0
     if cycle.scope["method"] == "HEAD":
-        cycle.transport.write(b"".join((status_line, defaults, head, b"\r\n")))
+        _complete(cycle, b"".join((status_line, defaults, head, b"\r\n")))
     else:
-        cycle.transport.write(b"".join((status_line, defaults, head, b"\r\n", body)))
-    cycle.response_complete = True
-    cycle.message_event.set()
-    cycle.on_response()
+        _complete(cycle, b"".join((status_line, defaults, head, b"\r\n", body)))
     return True
 
 
