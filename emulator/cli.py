@@ -140,7 +140,6 @@ def serve(args: argparse.Namespace) -> None:
     except (config_mod.ConfigError, fixtures_mod.FixturesError) as exc:
         fail(str(exc))
 
-
     from emulator.app import create_app
     from emulator.runtime import Emulator
 

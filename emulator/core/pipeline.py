@@ -198,10 +198,10 @@ class Pipeline:
             elif fault.status is not None:
                 status, payload, extra, remaining = self._fault_answer(found, fault, remaining, reset, now)
         template = route.template if route is not None else template_of(found)
-        if withheld is None and self._written(scope, status, payload, remaining, reset, now, extra):
+        if self._written(scope, status, payload, remaining, reset, now, extra):
             self._record(
                 scope, started, at, now, template, raw, status, payload, extra, fault,
-                None if account is None else account.id, None,
+                None if account is None else account.id, withheld,
             )
             return
         await self._respond(
@@ -291,10 +291,12 @@ class Pipeline:
         account_id: str | None,
         withheld: tuple[int | None, bytes] | None = None,
     ) -> None:
-        """The one tail: headers, send (or drop when status is None), journal, log. `now` is
-        the caller's clock (the account's own, else the emulator's): the Date it shows.
-        `withheld`: the real answer an `after` fault replaced, for the journal."""
-        if status is not None and not self._written(scope, status, payload, remaining, reset, now, extra):
+        """The tail of an answer the server's Responder did not write (`_written`) or that
+        was never offered one (an injected fault's): the ASGI messages (or the drop when
+        status is None), then journal and log. `now` is the caller's clock (the account's
+        own, else the emulator's): the Date it shows. `withheld`: the real answer an
+        `after` fault replaced, for the journal."""
+        if status is not None:
             await self._send(scope, send, status, payload, remaining, reset, now, extra)
         self._record(
             scope, started, at, now, template, raw, status, payload, extra, fault, account_id, withheld
